@@ -11,8 +11,9 @@ Output size of a convolution or pooling window along one axis (cs231n's formula)
 
 Loops appear where the loop is the lesson: a convolution is a sum over kernel offsets of
 shifted, strided copies of the input; max-pooling keeps a *switch* (where the maximum was)
-that the backward pass routes the signal through (seed 003_9e1ffa84955ffc85.txt, slide
-"DeconvNet" table). Ties break to the first maximum in scan order on every backend.
+that the backward pass routes the signal through (seed 003_9e1ffa84955ffc85.txt, the table
+"Layer | Forward pass | DeconvNet | Back-prop w.r.t. input"). Ties break to the first maximum
+in scan order on every backend.
 """
 from __future__ import annotations
 
@@ -149,7 +150,8 @@ def maxpool2d_backward(g: np.ndarray, switches: np.ndarray, x_shape: tuple) -> n
     n, c, h, wd = x_shape
     dx = np.zeros((n * c, h * wd), dtype=g.dtype)
     planes = np.arange(n * c)[:, None]
-    np.add.at(dx, (planes, switches.reshape(n * c, -1)), g.reshape(n * c, -1))
+    windows = switches.shape[2] * switches.shape[3]  # not -1: an empty batch has nothing to infer it from
+    np.add.at(dx, (planes, switches.reshape(n * c, windows)), g.reshape(n * c, windows))
     return dx.reshape(x_shape)
 
 

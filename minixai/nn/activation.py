@@ -11,12 +11,12 @@ from .layer import Layer, Record
 
 def relu(x):
     """y = max(x, 0)"""
-    return x if x > 0.0 else 0.0 * x
+    return x if x > 0.0 else 0.0
 
 
 def relu_back(r_out, x):
     """r_in = r_out * 1(x > 0)"""
-    return r_out if x > 0.0 else 0.0 * r_out
+    return r_out if x > 0.0 else 0.0
 
 
 class ReLU(Layer):

@@ -1,9 +1,9 @@
 """Convolutions: Conv2d, and Conv1d as a Conv2d on images of height 1.
 
-Forward ``y = W * x + b`` (cross-correlation, as in PyTorch); backward ``r_in = W^T r_out``,
-the transposed convolution (seed 003_9e1ffa84955ffc85.txt, slide "DeconvNet": the conv row is
-the same for DeconvNet and back-prop). Shapes and the output-size formula are in
-``minixai.backends.reference``.
+Forward ``y = W * x + b`` (cross-correlation, as in PyTorch); backward ``r_in = W^T r_out``, the
+transposed convolution. In seed 003_9e1ffa84955ffc85.txt (the table "Layer | Forward pass |
+DeconvNet | Back-prop w.r.t. input") this row is the same for DeconvNet and back-prop. Shapes
+and the output-size formula are in ``minixai.backends.reference``.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import zipfile
 
 import numpy as np
 
-from ..errors import ModelFileError
+from ..errors import ModelFileError, ParameterError, StateDictError
 from .activation import ReLU
 from .conv import Conv1d, Conv2d
 from .dense import Dense, Flatten
@@ -37,12 +37,18 @@ def from_architecture(description: dict) -> Sequential:
         raise ModelFileError(f"architecture: expected a {FORMAT!r} description, got {str(description)[:80]!r}")
     layers = []
     for entry in description.get("layers", []):
-        kind = entry.get("type")
+        kind = entry.get("type") if isinstance(entry, dict) else None
         if kind not in LAYER_TYPES:
             raise ModelFileError(f"architecture: unknown layer type {kind!r}; known types are {', '.join(LAYER_TYPES)}")
-        config = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.get("config", {}).items()}
-        layers.append((entry["name"], LAYER_TYPES[kind](**config)))
-    return Sequential(layers)
+        try:
+            config = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.get("config", {}).items()}
+            layers.append((entry["name"], LAYER_TYPES[kind](**config)))
+        except (KeyError, TypeError, AttributeError, ParameterError) as exc:
+            raise ModelFileError(f"architecture: broken {kind} entry {str(entry)[:80]!r} ({exc})") from None
+    try:
+        return Sequential(layers)
+    except ParameterError as exc:
+        raise ModelFileError(f"architecture: {exc}") from None
 
 
 def save(model: Sequential, path) -> None:
@@ -69,5 +75,10 @@ def load(path) -> Sequential:
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"path: {os.fspath(path)!r} holds a broken architecture ({exc})") from None
     model = from_architecture(description)
-    model.load_state_dict(arrays)
+    if any(a.dtype == np.float64 for a in arrays.values()):
+        model.astype(np.float64)  # a float64 model comes back as float64
+    try:
+        model.load_state_dict(arrays)
+    except StateDictError as exc:
+        raise ModelFileError(f"path: {os.fspath(path)!r} does not match its own architecture: {exc}") from None
     return model

@@ -19,11 +19,14 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple:
     labels = np.asarray(labels)
     if logits.ndim != 2 or labels.shape != (logits.shape[0],):
         raise ShapeError(f"labels: expected shape ({logits.shape[0]},) for logits of shape {logits.shape}, got {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ShapeError(f"labels: expected integer class indices, got dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
         raise ShapeError(f"labels: expected integers in [0, {logits.shape[1]}), got range [{labels.min()}, {labels.max()}]")
     n = logits.shape[0]
-    p = softmax(logits)
-    loss = -np.log(np.maximum(p[np.arange(n), labels], np.finfo(p.dtype).tiny)).mean()
-    grad = p.copy()
+    z = logits - logits.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))  # log-softmax: exact even where p underflows
+    loss = -log_p[np.arange(n), labels].mean()
+    grad = np.exp(log_p)
     grad[np.arange(n), labels] -= 1.0
     return float(loss), grad / n

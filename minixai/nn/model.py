@@ -80,6 +80,10 @@ class Trace:
             raise ParameterError("backward: give grad (the signal at the output) or inject={layer: signal}")
         if at is None:
             at = self.names[-1] if grad is not None else max(inject, key=self.names.index)
+        for what, names in (("inject", list(inject)), ("keep", list(keep))):
+            above = [name for name in names if self.names.index(name) > self.names.index(at)]
+            if above:
+                raise ParameterError(f"{what}: layers {above} come after at={at!r}, where the backward pass starts")
         if reference is not None and reference.names != self.names:
             raise ParameterError(f"reference: expected a trace through the same layers {self.names}, got {reference.names}")
         if rule.needs_reference and reference is None:
@@ -96,12 +100,14 @@ class Trace:
             if signal is None:
                 continue
             if name in keep:
-                kept[name] = B.to_numpy(signal)
+                kept[name] = signal
             if params:
                 for key, value in layer.param_grads(signal, record).items():
-                    param_grads[f"{name}.{key}"] = B.to_numpy(value)
+                    param_grads[f"{name}.{key}"] = value
             signal = rule.backward(layer, signal, record, reference.records[i] if reference is not None else None)
-        return Signals(B.to_numpy(signal), kept, param_grads)
+        # Copied to the host only now, so a GPU pass runs to the end without a sync.
+        return Signals(B.to_numpy(signal), {k: B.to_numpy(v) for k, v in kept.items()},
+                       {k: B.to_numpy(v) for k, v in param_grads.items()})
 
     def _to_backend(self, value, name: str, what: str):
         expected = tuple(self.records[self.names.index(name)].y.shape)

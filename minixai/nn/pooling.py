@@ -1,9 +1,9 @@
 """Pooling: max-pooling with switches (1-D and 2-D) and global average pooling.
 
-Max-pool forward keeps *switches*, the position of each window's maximum; every backward
-rule of seed 003_9e1ffa84955ffc85.txt (slide "DeconvNet" table: back-prop and DeconvNet
-alike) sends the signal back through them. Ties go to the first maximum in scan order.
-Windows may overlap (kernel > stride); then signals meeting at one input add up.
+Max-pool forward keeps *switches*, the position of each window's maximum; back-prop and
+DeconvNet alike send the signal back through them (seed 003_9e1ffa84955ffc85.txt, the table
+"Layer | Forward pass | DeconvNet | Back-prop w.r.t. input"). Ties go to the first maximum in
+scan order. Windows may overlap (kernel > stride); then signals meeting at one input add up.
 """
 from __future__ import annotations
 

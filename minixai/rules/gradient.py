@@ -1,7 +1,7 @@
 """The gradient rule: the chain rule, each layer's own local derivative.
 
-The right-hand "back-prop" column of the table in seed 003_9e1ffa84955ffc85.txt (slide
-"DeconvNet"): linear layers pass the signal back through their transposed weights, ReLU lets
+The right-hand column of the table "Layer | Forward pass | DeconvNet | Back-prop w.r.t. input"
+in seed 003_9e1ffa84955ffc85.txt: linear layers pass the signal back through their transposed weights, ReLU lets
 it through where its input was positive, max-pool routes it to the switches. Every other
 rule starts from this table and replaces only the cells that differ.
 """

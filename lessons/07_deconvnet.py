@@ -1,0 +1,91 @@
+# %% [markdown]
+# # 07 DeconvNet: back-prop with a different ReLU
+#
+# Accompanies seed 003_9e1ffa84955ffc85.txt, the table "Layer | Forward pass | DeconvNet
+# [Zeiler & Fergus, 2013] | Back-prop w.r.t. input" (Zeiler & Fergus 2014). Runs in about 15 s
+# (a few seconds with MINIXAI_FAST=1).
+#
+# DeconvNet sends the signal back through the transposed filters and the max-pool switches
+# like back-prop, but its ReLU passes the positive part of the signal from above,
+# R_n = R_{n+1} 1(R_{n+1} > 0), instead of masking by the forward input. It forgets which units
+# fired, so the class being explained has little say in the map: Nie, Zhang & Patel (2018)
+# showed such maps mostly reconstruct the input, and Adebayo et al. (2018) that they barely react
+# to the model's top layer. Figures go to $MINIXAI_FIGURES/07_deconvnet (default ./figures).
+
+# %%
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from minixai.data import mnist1d, textures8
+from minixai.explain import deconvnet, saliency
+from minixai.models import pretrained
+from minixai.viz import plot_image, plot_signal
+
+FAST = os.environ.get("MINIXAI_FAST") == "1"
+OUT = Path(os.environ.get("MINIXAI_FIGURES", "figures")) / "07_deconvnet"
+OUT.mkdir(parents=True, exist_ok=True)
+
+
+def rowwise_correlation(a, b):
+    """Pearson correlation of each sample's map in a with the same sample's map in b."""
+    a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
+    a, b = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)
+    return (a * b).sum(1) / np.sqrt((a * a).sum(1) * (b * b).sum(1) + 1e-30)
+
+
+# %% [markdown]
+# ## The map barely depends on the class explained
+# Explain each test sample twice, for its predicted class and for the runner-up (the second
+# largest logit), and correlate the two maps; the same for the plain gradient.
+
+# %%
+model = pretrained("mnist1d_cnn")
+x, y, evidence = mnist1d("test", evidence=True)
+x, y, evidence = (x[:200], y[:200], evidence[:200]) if FAST else (x[:500], y[:500], evidence[:500])
+order = np.argsort(model.forward(x), axis=1)
+first, second = order[:, -1], order[:, -2]
+correlations = {}
+for name, method in (("deconvnet", deconvnet), ("gradient", lambda m, v, t: saliency(m, v, t, signed=True))):
+    correlations[name] = rowwise_correlation(method(model, x, first), method(model, x, second))
+    print(f"{name}: correlation between the maps for the top class and the runner-up: "
+          f"median {np.median(correlations[name]):.3f} over {len(x)} test samples")
+assert np.median(correlations["deconvnet"]) > np.median(correlations["gradient"])
+
+maps = deconvnet(model, x[:8], first[:8])
+fig, axes = plt.subplots(2, 4, figsize=(13, 5))
+for ax, i in zip(axes.flat, range(8)):
+    plot_signal(ax, x[i], maps[i], evidence[i], title=f"label {y[i]}, predicted {first[i]}")
+fig.suptitle("DeconvNet reconstruction of the predicted class on MNIST-1D, evidence shaded")
+fig.tight_layout()
+fig.savefig(OUT / "mnist1d_deconvnet.png", dpi=100)
+
+# %% [markdown]
+# ## textures8: the same measurement on the VGG-7
+# One test patch per class.
+
+# %%
+vgg = pretrained("vgg7_textures8")
+xt, yt = textures8("test")
+picks = np.array([np.flatnonzero(yt == c)[0] for c in range(len(textures8.CLASSES))])
+order = np.argsort(vgg.forward(xt[picks]), axis=1)
+r_first = deconvnet(vgg, xt[picks], order[:, -1], batch_size=8)
+r_second = deconvnet(vgg, xt[picks], order[:, -2], batch_size=8)
+g_first = saliency(vgg, xt[picks], order[:, -1], signed=True, batch_size=8)
+g_second = saliency(vgg, xt[picks], order[:, -2], signed=True, batch_size=8)
+print(f"textures8, {len(picks)} patches: top class vs runner-up, median correlation "
+      f"deconvnet {np.median(rowwise_correlation(r_first, r_second)):.3f}, "
+      f"gradient {np.median(rowwise_correlation(g_first, g_second)):.3f}")
+fig, axes = plt.subplots(2, 8, figsize=(20, 5.5))
+for j in range(len(picks)):
+    for row, (m, c) in enumerate(((r_first[j], order[j, -1]), (r_second[j], order[j, -2]))):
+        plot_image(axes[row, j], xt[picks[j]], np.abs(m).max(axis=0), title=f"for {textures8.CLASSES[c][:12]}")
+fig.suptitle("DeconvNet |R| (max over channels): top class (upper row) vs runner-up (lower row)")
+fig.tight_layout()
+fig.savefig(OUT / "textures8_deconvnet_two_classes.png", dpi=100)
+print(f"figures written to {OUT}")

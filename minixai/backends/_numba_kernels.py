@@ -1,0 +1,280 @@
+"""njit kernels behind ``numba_cpu``: the copies around BLAS and the max-pooling loops.
+
+Two ways to turn a convolution into matrix products live here:
+
+- im2col / col2im (any kernel, stride, padding): ``cols[(c*KH + p)*KW + q, (n*HO + i)*WO + j]
+  = xpad[n, c, i*sh + p, j*sw + q]``, so a convolution is one product ``W (O, C*KH*KW) @ cols``.
+- Winograd F(2x2, 3x3) (Lavin & Gray 2016, https://arxiv.org/abs/1509.09308) for 3x3 kernels
+  at stride 1: every 2x2 block of outputs is ``A^T [(G w G^T) * (B^T d B)] A`` for the 4x4
+  input patch d under it, so a convolution becomes 16 matrix products over channels of
+  transformed tiles, with 16 multiplications per 4 outputs instead of 36. The transforms below
+  are written out with the matrices (``*`` is elementwise)::
+
+      B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+      G   = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
+      A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
+
+  Backward passes use the adjoints: the input signal is ``B [U * (A g A^T)] B^T`` scattered
+  back onto the patches, the weight signal ``G^T [sum over tiles (A g A^T) * (B^T d B)] G``.
+
+Transformed tiles are stored ``(16, channels, tiles)``, tile t = (n*TH + ti)*TW + tj for the
+output block at rows 2*ti, 2*ti + 1 and columns 2*tj, 2*tj + 1. Kernels loop over (n, c) planes;
+within a plane every sum runs in a fixed order, so results never depend on scheduling. Compiled
+for the dtypes they meet and cached on disk; with ``NUMBA_DISABLE_JIT=1`` they are plain Python.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+PARALLEL = True
+
+
+@njit(cache=True)
+def _valid_range(size, offset, stride, padding, out_size):
+    """[start, stop) of the outputs j whose input j*stride + offset - padding lies in [0, size)."""
+    start = min(out_size, max(0, -((offset - padding) // stride)))  # ceil((padding - offset) / stride)
+    last = size - 1 + padding - offset  # the largest j*stride that still lands inside
+    stop = max(start, min(out_size, last // stride + 1)) if last >= 0 else start
+    return start, stop
+
+
+@njit(cache=True, parallel=PARALLEL)
+def im2col(x, kh, kw, sh, sw, ph, pw, ho, wo, cols):
+    """cols[(c*KH + p)*KW + q, (n*HO + i)*WO + j] = xpad[n, c, i*sh + p, j*sw + q].
+
+    x (N, C, H, W) -> cols (C*KH*KW, N*HO*WO): rows follow w.reshape(O, C*KH*KW), so a
+    convolution is one matrix product ``W @ cols``. Loop nest: rows (c, p, q), then n, i, j;
+    each row is written front to back, and its valid j range is found once, so the
+    innermost copy runs without a branch.
+    """
+    n_img, c_in, h, w = x.shape
+    for row in prange(c_in * kh * kw):
+        c, p, q = row // (kh * kw), row // kw % kh, row % kw
+        j0, j1 = _valid_range(w, q, sw, pw, wo)
+        for n in range(n_img):
+            for i in range(ho):
+                r = i * sh + p - ph
+                col = (n * ho + i) * wo
+                if r < 0 or r >= h:
+                    for j in range(wo):
+                        cols[row, col + j] = 0.0
+                    continue
+                for j in range(j0):
+                    cols[row, col + j] = 0.0
+                for j in range(j0, j1):
+                    cols[row, col + j] = x[n, c, r, j * sw + q - pw]
+                for j in range(j1, wo):
+                    cols[row, col + j] = 0.0
+
+
+@njit(cache=True, parallel=PARALLEL)
+def col2im(cols, kh, kw, sh, sw, ph, pw, ho, wo, dx):
+    """dx[n, c, i*sh + p - ph, j*sw + q - pw] += cols[(c*KH + p)*KW + q, (n*HO + i)*WO + j]: im2col's adjoint.
+
+    cols (C*KH*KW, N*HO*WO) -> dx (N, C, H, W), overwritten. Loop nest: (c, n) planes, then
+    p, q, i, j: several rows add into one plane, so planes (not rows) are what run in
+    parallel, and each input position sums its terms in a fixed order.
+    """
+    n_img, c_in, h, w = dx.shape
+    valid = np.empty((kw, 2), dtype=np.int64)
+    for q in range(kw):
+        valid[q, 0], valid[q, 1] = _valid_range(w, q, sw, pw, wo)
+    for plane in prange(n_img * c_in):
+        c, n = plane // n_img, plane % n_img
+        for r in range(h):
+            for s in range(w):
+                dx[n, c, r, s] = 0.0
+        for p in range(kh):
+            for q in range(kw):
+                row = (c * kh + p) * kw + q
+                for i in range(ho):
+                    r = i * sh + p - ph
+                    if 0 <= r < h:
+                        col = (n * ho + i) * wo
+                        for j in range(valid[q, 0], valid[q, 1]):
+                            dx[n, c, r, j * sw + q - pw] += cols[row, col + j]
+
+
+@njit(cache=True, parallel=PARALLEL)
+def winograd_input(x, ph, pw, th, tw, v):
+    """v[4a + b, c, t] = (B^T d B)[a, b] for the 4x4 patch d of x[n, c] at (2*ti - ph, 2*tj - pw).
+
+    x (N, C, H, W) -> v (16, C, N*TH*TW). Loop nest: (n, c) planes, tile rows ti, then tiles
+    tj. Each plane is first copied into a zero-padded buffer (no bounds checks after that);
+    then, per tile row, t = B^T d for the four rows under it at once, and t B tile by tile,
+    four rows of v at a time.
+    """
+    n_img, c_in, h, w = x.shape
+    width = 2 * tw + 2
+    for plane in prange(n_img * c_in):
+        c, n = plane // n_img, plane % n_img
+        xp = np.zeros((2 * th + 2, width), dtype=v.dtype)
+        for r in range(max(0, -ph), min(h, 2 * th + 2 - ph)):
+            for s in range(max(0, -pw), min(w, width - pw)):
+                xp[r + ph, s + pw] = x[n, c, r, s]
+        t = np.empty((4, width), dtype=v.dtype)
+        for ti in range(th):
+            r = 2 * ti
+            for s in range(width):
+                t[0, s] = xp[r, s] - xp[r + 2, s]
+                t[1, s] = xp[r + 1, s] + xp[r + 2, s]
+                t[2, s] = xp[r + 2, s] - xp[r + 1, s]
+                t[3, s] = xp[r + 1, s] - xp[r + 3, s]
+            base = (n * th + ti) * tw
+            for a in range(4):
+                for tj in range(tw):
+                    s = 2 * tj
+                    v[4 * a, c, base + tj] = t[a, s] - t[a, s + 2]
+                    v[4 * a + 1, c, base + tj] = t[a, s + 1] + t[a, s + 2]
+                    v[4 * a + 2, c, base + tj] = t[a, s + 2] - t[a, s + 1]
+                    v[4 * a + 3, c, base + tj] = t[a, s + 1] - t[a, s + 3]
+
+
+@njit(cache=True, parallel=PARALLEL)
+def winograd_output(m, bias, th, tw, y):
+    """y[n, o, 2*ti + a, 2*tj + b] = bias[o] + (A^T M A)[a, b], M[a', b'] = m[4a' + b', o, t].
+
+    m (16, O, N*TH*TW), bias (O,) -> y (N, O, HO, WO), overwritten; the parts of edge blocks
+    that stick out of HO x WO are dropped. Loop nest: (n, o) planes, tile rows, then tiles.
+    The rows of A^T M are M0 + M1 + M2 and M1 - M2 - M3 (M0..M3 the rows of M); times A,
+    the same pattern along each row.
+    """
+    n_img, o_out, ho, wo = y.shape
+    for plane in prange(n_img * o_out):
+        o, n = plane // n_img, plane % n_img
+        u = np.empty((2, 4, tw), dtype=y.dtype)
+        for ti in range(th):
+            base = (n * th + ti) * tw
+            for b in range(4):
+                for tj in range(tw):
+                    u[0, b, tj] = m[b, o, base + tj] + m[4 + b, o, base + tj] + m[8 + b, o, base + tj]
+                    u[1, b, tj] = m[4 + b, o, base + tj] - m[8 + b, o, base + tj] - m[12 + b, o, base + tj]
+            for a in range(min(2, ho - 2 * ti)):
+                r = 2 * ti + a
+                for tj in range(wo // 2):
+                    y[n, o, r, 2 * tj] = bias[o] + u[a, 0, tj] + u[a, 1, tj] + u[a, 2, tj]
+                    y[n, o, r, 2 * tj + 1] = bias[o] + u[a, 1, tj] - u[a, 2, tj] - u[a, 3, tj]
+                if wo % 2:  # the last block sticks out: keep its left column only
+                    y[n, o, r, wo - 1] = bias[o] + u[a, 0, tw - 1] + u[a, 1, tw - 1] + u[a, 2, tw - 1]
+
+
+@njit(cache=True, parallel=PARALLEL)
+def winograd_grad_output(g, th, tw, m):
+    """m[4a + b, o, t] = (A e A^T)[a, b] for the 2x2 block e of g[n, o] at (2*ti, 2*tj), zero past the edge.
+
+    g (N, O, HO, WO) -> m (16, O, N*TH*TW): the adjoint of ``winograd_output``. The rows of
+    A e are e0, e0 + e1, e0 - e1, -e1 for the block's rows e0, e1; times A^T, each row f
+    becomes (f0, f0 + f1, f0 - f1, -f1). Loop nest: (n, o) planes, tile rows, then tiles,
+    four rows of m at a time.
+    """
+    n_img, o_out, ho, wo = g.shape
+    for plane in prange(n_img * o_out):
+        o, n = plane // n_img, plane % n_img
+        f = np.empty((4, 2, tw), dtype=m.dtype)  # rows of A e, split into left and right columns
+        for ti in range(th):
+            r0, r1 = 2 * ti, 2 * ti + 1
+            for tj in range(tw):
+                s = 2 * tj
+                e00 = g[n, o, r0, s]
+                e01 = g[n, o, r0, s + 1] if s + 1 < wo else 0.0
+                e10 = g[n, o, r1, s] if r1 < ho else 0.0
+                e11 = g[n, o, r1, s + 1] if r1 < ho and s + 1 < wo else 0.0
+                f[0, 0, tj], f[0, 1, tj] = e00, e01
+                f[1, 0, tj], f[1, 1, tj] = e00 + e10, e01 + e11
+                f[2, 0, tj], f[2, 1, tj] = e00 - e10, e01 - e11
+                f[3, 0, tj], f[3, 1, tj] = -e10, -e11
+            base = (n * th + ti) * tw
+            for a in range(4):
+                for tj in range(tw):
+                    m[4 * a, o, base + tj] = f[a, 0, tj]
+                    m[4 * a + 1, o, base + tj] = f[a, 0, tj] + f[a, 1, tj]
+                    m[4 * a + 2, o, base + tj] = f[a, 0, tj] - f[a, 1, tj]
+                    m[4 * a + 3, o, base + tj] = -f[a, 1, tj]
+
+
+@njit(cache=True, parallel=PARALLEL)
+def winograd_grad_input(z, ph, pw, th, tw, dx):
+    """dx[n, c] = sum over tiles of B Z B^T placed on the 4x4 patch at (2*ti - ph, 2*tj - pw).
+
+    z (16, C, N*TH*TW), Z[a, b] = z[4a + b, c, t] -> dx (N, C, H, W), overwritten: the adjoint
+    of ``winograd_input``. The rows of B Z are Z0, Z1 - Z2 + Z3, Z1 + Z2 - Z0, -Z3; times B^T,
+    each row e becomes (e0, e1 - e2 + e3, e1 + e2 - e0, -e3). Patches overlap by two rows and
+    columns: they are summed into a zero-padded plane in a fixed order (per patch row, the
+    left halves of all tiles, then the right halves), and the image part is copied out.
+    """
+    n_img, c_in, h, w = dx.shape
+    for plane in prange(n_img * c_in):
+        c, n = plane // n_img, plane % n_img
+        acc = np.zeros((2 * th + 2, 2 * tw + 2), dtype=dx.dtype)
+        e = np.empty((4, 4, tw), dtype=dx.dtype)  # e[a, b, tj] = (B Z)[a, b] for each tile
+        for ti in range(th):
+            base = (n * th + ti) * tw
+            for b in range(4):
+                for tj in range(tw):
+                    z0, z1 = z[b, c, base + tj], z[4 + b, c, base + tj]
+                    z2, z3 = z[8 + b, c, base + tj], z[12 + b, c, base + tj]
+                    e[0, b, tj] = z0
+                    e[1, b, tj] = z1 - z2 + z3
+                    e[2, b, tj] = z1 + z2 - z0
+                    e[3, b, tj] = -z3
+            for a in range(4):
+                r = 2 * ti + a
+                for tj in range(tw):
+                    acc[r, 2 * tj] += e[a, 0, tj]
+                    acc[r, 2 * tj + 1] += e[a, 1, tj] - e[a, 2, tj] + e[a, 3, tj]
+                for tj in range(tw):
+                    acc[r, 2 * tj + 2] += e[a, 1, tj] + e[a, 2, tj] - e[a, 0, tj]
+                    acc[r, 2 * tj + 3] -= e[a, 3, tj]
+        for r in range(h):
+            for s in range(w):
+                dx[n, c, r, s] = acc[r + ph, s + pw]
+
+
+@njit(cache=True, parallel=PARALLEL)
+def maxpool_forward(x, w, kh, kw, sh, sw, wo, y, switches):
+    """y[plane, i*WO + j] = max of the window at (i*sh, j*sw); switches = its flat index r*W + s.
+
+    x (N*C, H*W) with rows of width W -> y, switches (N*C, HO*WO), overwritten. As in the
+    reference, the scan starts from -inf at index 0 and visits the window offsets (p, q) in
+    row-major order; only a strictly larger value moves the maximum, so ties keep the first
+    one (and NaN never wins). Loop nest: planes, outputs i, j, then offsets p, q.
+    """
+    ho = y.shape[1] // wo
+    for plane in prange(x.shape[0]):
+        for i in range(ho):
+            for j in range(wo):
+                best = -np.inf
+                where = 0
+                for p in range(kh):
+                    for q in range(kw):
+                        s = (i * sh + p) * w + j * sw + q
+                        if x[plane, s] > best:
+                            best = x[plane, s]
+                            where = s
+                y[plane, i * wo + j] = best
+                switches[plane, i * wo + j] = where
+
+
+@njit(cache=True, parallel=PARALLEL)
+def maxpool_backward(g, switches, dx):
+    """dx[plane, switches[plane, k]] += g[plane, k]: g, switches (N*C, HO*WO) -> dx (N*C, H*W), overwritten.
+
+    Sequential within a plane: windows that share a winner (kernel > stride) add their signals
+    in scan order, so the sum is the same on every run.
+    """
+    for plane in prange(dx.shape[0]):
+        for k in range(dx.shape[1]):
+            dx[plane, k] = 0.0
+        for k in range(g.shape[1]):
+            dx[plane, switches[plane, k]] += g[plane, k]
+
+
+@njit(cache=True, parallel=PARALLEL)
+def mean_rows(x, y):
+    """y[k] = mean of x[k, :]: x (N*C, H*W) -> y (N*C,), summed in float64."""
+    for k in prange(x.shape[0]):
+        total = 0.0
+        for s in range(x.shape[1]):
+            total += x[k, s]
+        y[k] = total / x.shape[1]

@@ -1,0 +1,71 @@
+"""Figures: a 1-D signal with its attribution, and a 2-D heat map over the image.
+
+Normalisation, the same everywhere: a map is divided by its largest absolute value, so
+absolute maps lie in [0, 1] (colour map "inferno") and signed maps in [-1, 1] (diverging
+"RdBu_r", white at zero, red positive). Each function draws one explained sample.
+"""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # figures are written to files; no screen is assumed
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def normalise(attribution: np.ndarray) -> tuple:
+    """(map / max|map|, signed?) where signed means the map has negative values."""
+    attribution = np.asarray(attribution, dtype=np.float64)
+    scale = np.abs(attribution).max()
+    return (attribution / scale if scale > 0 else attribution), bool((attribution < 0).any())
+
+
+def plot_signal(ax, x: np.ndarray, attribution: np.ndarray, evidence: np.ndarray | None = None, title: str = ""):
+    """A 1-D signal x (C, L) or (L,) with its attribution as bars beneath; evidence mask shaded."""
+    signal = np.asarray(x).reshape(-1, np.shape(x)[-1])
+    values, signed = normalise(np.asarray(attribution).reshape(-1, signal.shape[-1]).sum(axis=0))
+    positions = np.arange(signal.shape[-1])
+    low = signal.min() - 1.2 * np.ptp(signal) - 0.1
+    if evidence is not None:
+        ax.fill_between(positions, low, signal.max() + 0.1, where=np.asarray(evidence) > 0, step="mid",
+                        color="tab:green", alpha=0.15, label="evidence")
+    for channel in signal:
+        ax.plot(positions, channel, color="k", lw=1.2)
+    cmap = plt.get_cmap("RdBu_r" if signed else "inferno")
+    colours = cmap((values + 1) / 2 if signed else values)
+    height = 0.9 * np.ptp(signal) + 0.1
+    ax.bar(positions, np.abs(values) * height, bottom=low, color=colours, width=0.9)
+    ax.set_xlim(-0.5, signal.shape[-1] - 0.5)
+    ax.set_title(title)
+    return ax
+
+
+def plot_image(ax, x: np.ndarray, attribution: np.ndarray, title: str = "", alpha: float = 0.55):
+    """An image x (C, H, W) with its attribution map (H, W) or (C, H, W) overlaid, and a colour bar."""
+    image = np.asarray(x)
+    image = image.transpose(1, 2, 0) if image.shape[0] in (3, 4) else image[0]
+    low, high = np.percentile(image, 1), np.percentile(image, 99)
+    ax.imshow(np.clip((image - low) / (high - low + 1e-12), 0, 1), cmap="gray")
+    heat = np.asarray(attribution)
+    heat = heat.sum(axis=0) if heat.ndim == 3 else heat
+    values, signed = normalise(heat)
+    shown = ax.imshow(values, cmap="RdBu_r" if signed else "inferno", vmin=-1 if signed else 0, vmax=1, alpha=alpha)
+    ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_title(title)
+    ax.axis("off")
+    return ax
+
+
+def plot_attribution(x: np.ndarray, attribution: np.ndarray, path=None, title: str = "", evidence=None):
+    """One sample's figure, 1-D or 2-D chosen by x's rank; written to ``path`` when given."""
+    two_d = np.ndim(x) == 3
+    fig, ax = plt.subplots(figsize=(5, 4) if two_d else (7, 3))
+    if two_d:
+        plot_image(ax, x, attribution, title)
+    else:
+        plot_signal(ax, x, attribution, evidence, title)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig

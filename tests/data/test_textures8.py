@@ -1,0 +1,99 @@
+"""textures8, the stand-in for HMT built from scikit-image's sample images."""
+import importlib
+
+import numpy as np
+import pytest
+
+from minixai.data import textures8
+from minixai.errors import ParameterError, UnknownNameError
+
+module = importlib.import_module("minixai.data.textures8")
+
+
+@pytest.fixture(scope="module")
+def patches_train():
+    return textures8("train")
+
+
+@pytest.fixture(scope="module")
+def patches_test():
+    return textures8("test")
+
+
+def test_shapes_dtypes_and_range(patches_train, patches_test):
+    for (x, y), n in ((patches_train, 3200), (patches_test, 800)):
+        assert x.shape == (n, 3, 64, 64) and x.dtype == np.float32
+        assert y.shape == (n,) and y.dtype == np.int64
+        assert np.all(np.isfinite(x)) and 0 <= x.min() and x.max() <= 1
+
+
+def test_classes_are_balanced_and_shuffled(patches_train, patches_test):
+    assert len(textures8.CLASSES) == 8 and textures8.CLASSES[0] == "brick"
+    for (_, y), per_class in ((patches_train, 400), (patches_test, 100)):
+        np.testing.assert_array_equal(np.bincount(y), [per_class] * 8)
+        assert not np.all(np.diff(y) >= 0)
+
+
+def test_same_seed_same_arrays_other_seed_other_arrays(patches_test):
+    module._make.cache_clear()
+    again = textures8("test", seed=0)
+    other = textures8("test", seed=1)
+    np.testing.assert_array_equal(again[0], patches_test[0])
+    np.testing.assert_array_equal(again[1], patches_test[1])
+    assert not np.array_equal(other[1], patches_test[1])
+
+
+def test_returns_fresh_copies(patches_test):
+    x, _ = textures8("test")
+    x[:] = -1
+    assert textures8("test")[0].min() >= 0
+
+
+@pytest.mark.parametrize("name", textures8.CLASSES)
+def test_train_and_test_patches_come_from_disjoint_columns(name):
+    image = module.source(name)
+    train_columns = module.region(image.shape[1], "train")
+    test_columns = module.region(image.shape[1], "test")
+    assert train_columns[1] <= test_columns[0]
+    rng = np.random.default_rng(0)
+    for columns in (train_columns, test_columns):
+        patches, corners = module.cut_patches(image, 200, columns, rng)
+        assert columns[0] <= corners[:, 1].min() and corners[:, 1].max() + 64 <= columns[1]
+        for patch, (r, c) in zip(patches[:5], corners):
+            np.testing.assert_array_equal(patch, image[r:r + 64, c:c + 64])
+
+
+def test_no_test_patch_equals_a_train_patch(patches_train, patches_test):
+    seen = {patch.tobytes() for patch in patches_train[0]}
+    assert not any(patch.tobytes() in seen for patch in patches_test[0])
+
+
+def test_colour_carries_no_class_information(patches_train):
+    x, y = patches_train
+    red_minus_blue = x[:, 0].mean((1, 2)) - x[:, 2].mean((1, 2))
+    per_class = [red_minus_blue[y == k].mean() for k in range(8)]
+    assert np.max(np.abs(per_class)) < 0.01
+
+
+def test_brightness_alone_does_not_give_the_class_away(patches_train):
+    x, y = patches_train
+    means = [x[y == k].mean() for k in range(8)]
+    assert max(means) - min(means) < 0.1
+
+
+def test_augmentation_keeps_a_patch_recognisable():
+    patch = module.source("brick")[:64, :64][None]
+    x = module.augment(patch, np.random.default_rng(0))[0]
+    grey = x.mean(0)
+    candidates = [np.rot90(p, k) for p in (patch[0], patch[0][:, ::-1]) for k in range(4)]
+    assert max(np.corrcoef(grey.ravel(), c.ravel())[0, 1] for c in candidates) > 0.9
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"split": "validation"}, UnknownNameError, "split"),
+    ({"seed": -1}, ParameterError, "seed"),
+    ({"seed": "0"}, ParameterError, "seed"),
+])
+def test_bad_arguments_name_the_argument(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        textures8(**kwargs)
