@@ -111,7 +111,8 @@ def main() -> None:
                     return explain(model, x, target, backend=backend)
                 if backend == "numpy":
                     if numpy_saliency is None:
-                        numpy_saliency = median_ms(lambda: EXPLAINERS["saliency"](model, x, target, backend="numpy"), 1, 0)
+                        numpy_saliency = median_ms(
+                            lambda: EXPLAINERS["saliency"](model, x, target, backend="numpy"), 1, 0)
                     if numpy_saliency * PASSES.get(name, 1) > 1e3 * args.numpy_budget:
                         row[backend] = None
                         continue

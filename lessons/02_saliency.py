@@ -4,7 +4,7 @@
 # Accompanies seed 003_9e1ffa84955ffc85.txt, slides "What are Saliency Maps?" and the
 # image-specific class saliency slides after them (Simonyan, Vedaldi & Zisserman 2013), and
 # seed 000_8bf5a89bed1f51bd.txt, slide "Backpropagation-based approaches: Simplest approach:
-# Vanilla Gradient". Runs in about 15 s (a few seconds with MINIXAI_FAST=1).
+# Vanilla Gradient". Runs in about 20 s on two cores (about 10 s with MINIXAI_FAST=1).
 #
 # Near an input I0 the class score is linear, S_c(I) ~ w^T I + b with w = dS_c/dI at I0
 # (one back-prop pass). The magnitude |w| is the saliency map; for colour images the paper

@@ -3,7 +3,7 @@
 #
 # Accompanies seed 003_9e1ffa84955ffc85.txt, section "01 Sensitivity Analysis" (Baehrens et al.
 # 2010): "SA measures the local variation of the function along each input dimension",
-# R_i = (df/dx_i)^2, and the map sums to ||grad_x f||^2. Runs in about 10 s (a few seconds with
+# R_i = (df/dx_i)^2, and the map sums to ||grad_x f||^2. Runs in about 20 s on two cores (about 10 s with
 # MINIXAI_FAST=1).
 #
 # Sensitivity answers "which inputs would change the score if they moved?", not "which inputs

@@ -2,8 +2,8 @@
 # # 04 Gradient x Input: the gradient weighted by the input
 #
 # Accompanies seed 000_8bf5a89bed1f51bd.txt, slide "Backpropagation-based approaches:
-# Gradient ⊙ Input" (grad_x F(x) ⊙ x, Shrikumar et al. 2016). Runs in about 10 s (a few seconds
-# with MINIXAI_FAST=1).
+# Gradient ⊙ Input" (grad_x F(x) ⊙ x, Shrikumar et al. 2016). Runs in about 25 s on two
+# cores (about 10 s with MINIXAI_FAST=1).
 #
 # R = x ⊙ dy_c/dx is signed (red raised the score, blue lowered it) and is zero wherever the
 # input is zero. For a ReLU network without biases the score is positively homogeneous,

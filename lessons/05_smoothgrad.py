@@ -50,14 +50,15 @@ def total_variation(maps: np.ndarray) -> np.ndarray:
 # %%
 model = pretrained("mnist1d_cnn")
 x, y, evidence = mnist1d("test", evidence=True)
-x, y, evidence = x[:100], y[:100], evidence[:100]
-n = 20 if FAST else 50
+count, n = (40, 20) if FAST else (100, 50)
+x, y, evidence = x[:count], y[:count], evidence[:count]
 vanilla = saliency(model, x, signed=True)
 smooth = smoothgrad(model, x, n=n, seed=0)
 tv_vanilla, tv_smooth = total_variation(vanilla), total_variation(smooth)
 print(f"total variation of the unit-mass map on {len(x)} MNIST-1D test samples: vanilla gradient "
       f"{np.median(tv_vanilla):.3f}, SmoothGrad (n={n}) {np.median(tv_smooth):.3f} (medians; "
-      f"{np.median(tv_vanilla / tv_smooth):.1f}x smoother); smoother in {np.mean(tv_smooth < tv_vanilla):.0%} of the samples")
+      f"{np.median(tv_vanilla / tv_smooth):.1f}x smoother); "
+      f"smoother in {np.mean(tv_smooth < tv_vanilla):.0%} of the samples")
 assert np.median(tv_smooth) < np.median(tv_vanilla)
 inside = [float(((np.abs(m[:, 0]) * evidence).sum(1) / np.abs(m[:, 0]).sum(1)).mean()) for m in (vanilla, smooth)]
 print(f"|map| mass inside the evidence mask: vanilla {inside[0]:.3f}, SmoothGrad {inside[1]:.3f} "
@@ -88,7 +89,8 @@ for copies in (n // 5, n):
 
 fig, axes = plt.subplots(1, len(levels), figsize=(15, 2.8))
 for ax, s in zip(axes, levels):
-    plot_signal(ax, x[0], smoothgrad(model, x[:1], n=n, noise_level=s, seed=0)[0], evidence[0], title=f"noise level {s}")
+    plot_signal(ax, x[0], smoothgrad(model, x[:1], n=n, noise_level=s, seed=0)[0], evidence[0],
+                title=f"noise level {s}")
 fig.tight_layout()
 fig.savefig(OUT / "noise_levels.png", dpi=100)
 
@@ -113,7 +115,8 @@ vgg = pretrained("vgg7_textures8")
 images, labels = textures8("test")
 image = images[:1]
 copies = 8 if FAST else 25
-maps = {"vanilla gradient": saliency(vgg, image, signed=True), f"SmoothGrad n={copies}": smoothgrad(vgg, image, n=copies, seed=0)}
+maps = {"vanilla gradient": saliency(vgg, image, signed=True),
+        f"SmoothGrad n={copies}": smoothgrad(vgg, image, n=copies, seed=0)}
 fig, axes = plt.subplots(1, 2, figsize=(9, 4))
 for ax, (title, m) in zip(axes, maps.items()):
     plot_image(ax, image[0], np.abs(m[0]).sum(axis=0), title)

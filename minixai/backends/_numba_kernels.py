@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-PARALLEL = True
+PARALLEL = False
 
 
 @njit(cache=True)

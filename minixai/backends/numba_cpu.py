@@ -109,7 +109,8 @@ def _winograd_weights(w: np.ndarray) -> np.ndarray:
 
 def _channels_first(g: np.ndarray) -> np.ndarray:
     """g (N, O, HO, WO) -> (O, N*HO*WO), the layout of im2col's columns."""
-    return np.ascontiguousarray(g.reshape(g.shape[0], g.shape[1], -1).transpose(1, 0, 2)).reshape(g.shape[1], -1)
+    n, o, ho, wo = g.shape
+    return np.ascontiguousarray(g.reshape(n, o, ho * wo).transpose(1, 0, 2)).reshape(o, n * ho * wo)
 
 
 def _tiles(ho: int, wo: int) -> tuple:
@@ -140,7 +141,7 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
     for s in _chunks(n, c * kh * kw * ho * wo * x.itemsize):
         cols = np.empty((c * kh * kw, (s.stop - s.start) * ho * wo), dtype=x.dtype)
         kernels.im2col(x[s], kh, kw, sh, sw, ph, pw, ho, wo, cols)
-        np.add((w2 @ cols).reshape(o, -1, ho * wo).transpose(1, 0, 2), bias, out=y3[s])
+        np.add((w2 @ cols).reshape(o, s.stop - s.start, ho * wo).transpose(1, 0, 2), bias, out=y3[s])
     return y
 
 
@@ -208,16 +209,16 @@ def maxpool2d_backward(g: np.ndarray, switches: np.ndarray, x_shape: tuple) -> n
     """Same contract as ``reference.maxpool2d_backward``: a deterministic scatter-add per plane."""
     n, c, h, wd = x_shape
     dx = np.empty((n * c, h * wd), dtype=g.dtype)
-    kernels.maxpool_backward(np.ascontiguousarray(g).reshape(n * c, -1),
-                             np.ascontiguousarray(switches).reshape(n * c, -1), dx)
+    planes = (n * c, switches.shape[2] * switches.shape[3])
+    kernels.maxpool_backward(np.ascontiguousarray(g).reshape(planes), np.ascontiguousarray(switches).reshape(planes), dx)
     return dx.reshape(x_shape)
 
 
 def gap_forward(x: np.ndarray) -> np.ndarray:
     """Same contract as ``reference.gap_forward`` (a compiled mean per plane)."""
-    n, c = x.shape[:2]
+    n, c, h, wd = x.shape
     y = np.empty(n * c, dtype=x.dtype)
-    kernels.mean_rows(np.ascontiguousarray(x).reshape(n * c, -1), y)
+    kernels.mean_rows(np.ascontiguousarray(x).reshape(n * c, h * wd), y)
     return y.reshape(n, c)
 
 

@@ -90,7 +90,7 @@ def integrated_gradients(model, x, target=None, *, baseline="zero", steps: int =
     baseline: "zero"; "blur" (x smoothed along its spatial axes by a Gaussian of ``blur_sigma``
     positions); "noise" (uniform over each row's range, drawn from ``seed``); an array of x's
     shape or of one row's shape; or a list of these: expected IG, the mean over the baselines.
-    batch_size: inputs per batch of path points (None: about 2**18 input values a batch).
+    batch_size: inputs per batch of path points (None: about 2**16 input values a batch).
     """
     x = check_input(model, x)
     nodes, weights = quadrature(method, steps)

@@ -32,7 +32,7 @@ def smoothgrad(model, x, target=None, *, n: int = 50, noise_level: float = 0.15,
     """The mean (kind "smoothgrad"), mean square or variance of d y_target / d x over n noisy copies; x's shape.
 
     rule: smooth another backward signal instead of the gradient (guided backprop, for example).
-    batch_size: noisy copies per batch (None: about 2**18 input values a batch).
+    batch_size: noisy copies per batch (None: about 2**16 input values a batch).
     """
     x = check_input(model, x)
     n = positive_int(n, "n")

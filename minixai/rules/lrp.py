@@ -75,7 +75,7 @@ def difference3(a, b, c):
 @lru_cache(maxsize=None)
 def stabilised_ratio(epsilon: float):
     def ratio(r_out, z):
-        """r_out / (z + eps sign(z)), with sign(0) = +1"""
+        """r_out / (z + eps sign(z)), with sign(0) = +1, and 0 where that is 0"""
         d = z + epsilon if z >= 0.0 else z - epsilon
         return r_out / d if d != 0.0 else 0.0
     return ratio
@@ -85,15 +85,22 @@ def stabilised_ratio(epsilon: float):
 def one_sided_share(scale: float):
     def share(r_out, z, z_other):
         """scale * r_out / z; all of r_out / z when the other sign has no contributions (z_other = 0)"""
-        if z == 0.0:
-            return 0.0
-        return (scale if z_other != 0.0 else 1.0) * r_out / z
+        weight = scale if z_other != 0.0 else 1.0
+        return weight * r_out / z if z != 0.0 else 0.0
     return share
 
 
 def safe_ratio(r_out, z):
     """r_out / z, and 0 where z = 0"""
     return r_out / z if z != 0.0 else 0.0
+
+
+def _divide(B, ratio, *arrays):
+    """B.map for the ratio functions. Compiled loops may divide in every SIMD lane before the
+    z != 0 test picks a result, so a discarded x / 0 can set NumPy's floating-point flags; the
+    warning would report a division whose result is never used."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return B.map(ratio, *arrays)
 
 
 def _weights(layer, fwd) -> tuple:
@@ -126,7 +133,7 @@ def epsilon_cell(epsilon: float):
     def lrp_epsilon(layer, r_out, fwd, ref):
         """R_i = x_i sum_j w_ij R_j / (z_j + eps sign(z_j))"""
         B = fwd.backend
-        return B.map(times, fwd.x, layer.backward(B.map(ratio, r_out, fwd.y), fwd))
+        return B.map(times, fwd.x, layer.backward(_divide(B, ratio, r_out, fwd.y), fwd))
     lrp_epsilon.__doc__ = f"R_i = x_i sum_j w_ij R_j / (z_j + {epsilon:g} sign(z_j))"
     return lrp_epsilon
 
@@ -155,7 +162,7 @@ def alpha_beta_cell(alpha: float, beta: float, signed_layers=None):
             parts = [(fwd.x, w_pos, w_neg)]
         z_pos = _sum(B, [_linear(layer, fwd, x, w_same) for x, w_same, _ in parts])
         z_neg = _sum(B, [_linear(layer, fwd, x, w_other) for x, _, w_other in parts])
-        s_pos, s_neg = B.map(share_positive, r_out, z_pos, z_neg), B.map(share_negative, r_out, z_neg, z_pos)
+        s_pos, s_neg = _divide(B, share_positive, r_out, z_pos, z_neg), _divide(B, share_negative, r_out, z_neg, z_pos)
         return _sum(B, [B.map(times, x, B.add(_transposed(layer, fwd, s_pos, w_same),
                                               _transposed(layer, fwd, s_neg, w_other)))
                         for x, w_same, w_other in parts])
@@ -175,7 +182,7 @@ def zb_cell(low: np.ndarray, high: np.ndarray):
         w, w_pos, w_neg = _weights(layer, fwd)
         l, h = (B.asarray(np.broadcast_to(b, fwd.x.shape).astype(fwd.x.dtype)) for b in (low, high))
         z = B.map(difference3, _linear(layer, fwd, fwd.x, w), _linear(layer, fwd, l, w_pos), _linear(layer, fwd, h, w_neg))
-        s = B.map(safe_ratio, r_out, z)
+        s = _divide(B, safe_ratio, r_out, z)
         r_in = B.map(times, fwd.x, _transposed(layer, fwd, s, w))
         r_in = B.map(minus_product, r_in, l, _transposed(layer, fwd, s, w_pos))
         return B.map(minus_product, r_in, h, _transposed(layer, fwd, s, w_neg))

@@ -168,3 +168,18 @@ def test_model(make, shape, dtype, chunk, monkeypatch):
         assert rel(s.layers[k], s0.layers[k]) < TOL[dtype], k
     print(make.__name__, dtype.__name__, "input", rel(s.input, s0.input),
           "params", max(rel(s.params[k], s0.params[k]) for k in s0.params))
+
+
+@pytest.mark.parametrize("route", [1, 10**9])
+def test_empty_batch(route, monkeypatch):
+    monkeypatch.setattr(nb, "WINOGRAD_MIN_CHANNELS", route)
+    x = np.zeros((0, 16, 6, 6), np.float32)
+    w = np.ones((16, 16, 3, 3), np.float32)
+    y = nb.conv2d_forward(x, w, None, (1, 1), (1, 1))
+    assert y.shape == (0, 16, 6, 6)
+    assert nb.conv2d_backward_input(y, w, x.shape, (1, 1), (1, 1)).shape == x.shape
+    dw, db = nb.conv2d_backward_params(y, x, w.shape, (1, 1), (1, 1))
+    assert not dw.any() and not db.any() and dw.shape == w.shape
+    p, s = nb.maxpool2d_forward(x, (2, 2), (2, 2))
+    assert nb.maxpool2d_backward(p, s, x.shape).shape == x.shape
+    assert nb.gap_forward(x).shape == (0, 16)
