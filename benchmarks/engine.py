@@ -8,12 +8,19 @@ MNIST-1D case unless ``--numpy-vgg``), numba, and cuda where a GPU is present (n
 numba's simulator). PyTorch, when importable, runs the model from ``minixai.interop.to_torch``
 in float32 with as many threads as numba uses.
 
-    python benchmarks/engine.py [--repeats 5] [--quick] [--numpy-vgg] [--cold-start]
+    python benchmarks/engine.py [--repeats 5] [--quick] [--threads N] [--keep-freed-memory]
+                                [--numpy-vgg] [--cold-start]
 
-Medians of ``--repeats`` runs after one warm-up (which compiles), candidates timed round-robin
-so a burst of load from elsewhere hits all of them. ``--cold-start`` also times the first
-forward+backward in a fresh process with an empty kernel cache, then again with the cache warm.
-Numbers are printed, never asserted: on a shared machine, read them next to the load average.
+Medians of ``--repeats`` runs after one warm-up (the first compiles), in two rounds of blocks
+per candidate (``timing.compare``), so a burst of load from elsewhere lands on all of them. ``--threads N`` reruns the script with N
+threads for BLAS, numba and PyTorch alike; on a machine shared with other work, ``--threads 1``
+is the comparison to trust, since two threads that must meet at every parallel step wait for
+whichever one the scheduler has parked. ``--keep-freed-memory`` sets glibc's malloc thresholds
+so freed arrays are reused instead of page-faulted in afresh on every pass (minixai keeps every
+activation of a trace and frees them all at the end; that costs the MNIST-1D forward pass about
+as much as its arithmetic). ``--cold-start`` also times the first forward+backward
+in a fresh process with an empty kernel cache, then again with the cache warm. Numbers are
+printed, never asserted: read them next to the load average.
 """
 from __future__ import annotations
 
@@ -99,9 +106,10 @@ def run(repeats: int, numpy_vgg: bool) -> None:
     found, notes = available_backends(numpy_vgg)
     threads = torch_threads()
     import numba
-    print(f"minixai {minixai.__version__} engine benchmark: median ms of {repeats} runs after 1 warm-up "
-          f"(numpy: 1 run); numba threads {numba.get_num_threads()}"
-          + (f", torch threads {threads}" if threads else ", PyTorch not installed"))
+    blas = os.environ.get("OPENBLAS_NUM_THREADS", f"{os.cpu_count()} (default)")
+    print(f"minixai {minixai.__version__} engine benchmark: median ms of 2 rounds of {repeats} runs after 1 warm-up "
+          f"(numpy: 1 run); threads: BLAS {blas}, numba {numba.get_num_threads()}"
+          + (f", torch {threads}" if threads else ", PyTorch not installed"))
     for note in notes:
         print(note)
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -118,7 +126,7 @@ def run(repeats: int, numpy_vgg: bool) -> None:
             steps = {b: minixai_step(model, x, grad, module, mode) for b, module in found.items() if b != "numpy"}
             if threads:
                 steps["torch"] = torch_step(model, x, grad, mode)
-            times = compare(steps, repeats, warmup=1)
+            times = compare(steps, repeats, warmup=1, rounds=2)
             if name == "mnist1d_cnn" or numpy_vgg:
                 times["numpy"] = compare({"numpy": minixai_step(model, x, grad, found["numpy"], mode)}, 1, warmup=0)["numpy"]
             cells = "".join(f"{times[c]:>10.2f}" if c in times else f"{'-':>10}" for c in columns)
@@ -163,13 +171,35 @@ def cold_start() -> None:
                 print(f"  {name:<12} {state:<12} {imported:6.2f} | {first:6.2f} | {second:6.3f}")
 
 
+def environment(args) -> dict:
+    """Environment variables the run needs, read by BLAS and glibc at start-up (so: a new process)."""
+    env = {}
+    if args.threads:
+        n = str(args.threads)
+        env.update(OPENBLAS_NUM_THREADS=n, OMP_NUM_THREADS=n, MKL_NUM_THREADS=n, NUMBA_NUM_THREADS=n)
+    if args.keep_freed_memory:
+        # glibc returns freed blocks of ~100 kB and up to the system, so every pass page-faults its
+        # arrays in again; these thresholds make it keep them (for NumPy and PyTorch alike).
+        env.update(MALLOC_MMAP_THRESHOLD_=str(1 << 30), MALLOC_TRIM_THRESHOLD_=str(1 << 30))
+    return env
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per candidate (median reported)")
     parser.add_argument("--quick", action="store_true", help="2 timed runs per candidate")
+    parser.add_argument("--threads", type=int, help="threads for BLAS, numba and PyTorch (default: numba's)")
+    parser.add_argument("--keep-freed-memory", action="store_true",
+                        help="run with glibc keeping freed memory (no page faults from fresh arrays)")
     parser.add_argument("--numpy-vgg", action="store_true", help="also time the NumPy reference on the VGG-7 (slow)")
     parser.add_argument("--cold-start", action="store_true", help="also time compilation in fresh processes")
     args = parser.parse_args(argv)
+    env = environment(args)
+    if any(os.environ.get(k) != v for k, v in env.items()):
+        os.execve(sys.executable, [sys.executable, __file__, *(argv if argv is not None else sys.argv[1:])],
+                  dict(os.environ, **env))
+    if args.keep_freed_memory:
+        print("glibc keeps freed memory (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ set)")
     start = time.perf_counter()
     run(2 if args.quick else args.repeats, args.numpy_vgg)
     if args.cold_start:

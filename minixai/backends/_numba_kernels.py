@@ -1,4 +1,4 @@
-"""njit kernels behind ``numba_cpu``: the copies around BLAS and the max-pooling loops.
+"""njit kernels behind ``numba_cpu``: the copies around BLAS, max-pooling, and per-plane means.
 
 Two ways to turn a convolution into matrix products live here:
 
@@ -7,20 +7,35 @@ Two ways to turn a convolution into matrix products live here:
 - Winograd F(2x2, 3x3) (Lavin & Gray 2016, https://arxiv.org/abs/1509.09308) for 3x3 kernels
   at stride 1: every 2x2 block of outputs is ``A^T [(G w G^T) * (B^T d B)] A`` for the 4x4
   input patch d under it, so a convolution becomes 16 matrix products over channels of
-  transformed tiles, with 16 multiplications per 4 outputs instead of 36. The transforms below
-  are written out with the matrices (``*`` is elementwise)::
+  transformed tiles, with 16 multiplications per 4 outputs instead of 36. The transforms are
+  written out below with these matrices (``*`` is elementwise)::
 
       B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
       G   = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
       A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
 
-  Backward passes use the adjoints: the input signal is ``B [U * (A g A^T)] B^T`` scattered
-  back onto the patches, the weight signal ``G^T [sum over tiles (A g A^T) * (B^T d B)] G``.
+  The input signal needs no kernel of its own (at stride 1 it is a convolution with the kernel
+  flipped, see ``numba_cpu.conv2d_backward_input``); the weight signal is
+  ``G^T [sum over tiles (A g A^T) * (B^T d B)] G``, with ``winograd_grad_output`` (A g A^T)
+  the adjoint of ``winograd_output``.
 
 Transformed tiles are stored ``(16, channels, tiles)``, tile t = (n*TH + ti)*TW + tj for the
-output block at rows 2*ti, 2*ti + 1 and columns 2*tj, 2*tj + 1. Kernels loop over (n, c) planes;
-within a plane every sum runs in a fixed order, so results never depend on scheduling. Compiled
-for the dtypes they meet and cached on disk; with ``NUMBA_DISABLE_JIT=1`` they are plain Python.
+output block at rows 2*ti, 2*ti + 1 and columns 2*tj, 2*tj + 1. The Winograd kernels visit the
+(c, n) planes channel by channel, so consecutive planes fill neighbouring runs of tiles.
+
+Every ``prange`` loop runs over independent slices of the output (rows of ``cols``, (n, c)
+planes), and within a slice every sum runs in a fixed order, so results are the same bits
+however the loop is split. The kernels are compiled serial all the same (``PARALLEL = False``):
+on the 2-core machine they were tuned on, numba's thread pool taking turns with BLAS's (NumPy's
+OpenBLAS threads run every matrix product) cost more than it saved. A VGG-7 forward pass at
+batch 32 took 1.0 s with parallel kernels against 0.13 s serial (numba's default OpenMP layer,
+another process busy on one core), and with ``OMP_WAIT_POLICY=passive`` the two came out even.
+BLAS stays multi-threaded as NumPy configures it.
+
+Hot loops index arrays directly instead of slicing them: a slice builds a view (and touches
+its reference count) on every pass, which cost more than the arithmetic in these short loops.
+Compiled for the dtypes they meet and cached on disk; with ``NUMBA_DISABLE_JIT=1`` they are
+plain Python.
 """
 from __future__ import annotations
 
@@ -44,28 +59,22 @@ def im2col(x, kh, kw, sh, sw, ph, pw, ho, wo, cols):
     """cols[(c*KH + p)*KW + q, (n*HO + i)*WO + j] = xpad[n, c, i*sh + p, j*sw + q].
 
     x (N, C, H, W) -> cols (C*KH*KW, N*HO*WO): rows follow w.reshape(O, C*KH*KW), so a
-    convolution is one matrix product ``W @ cols``. Loop nest: rows (c, p, q), then n, i, j;
-    each row is written front to back, and its valid j range is found once, so the
-    innermost copy runs without a branch.
+    convolution is one matrix product ``W @ cols``. Loop nest: rows (c, p, q), then n, i, j,
+    so each row is written front to back. The padding test is a select inside the innermost
+    loop rather than a split of its range: LLVM vectorises it, and short rows (the 1-D
+    models) copy two to five times faster than with three loops per row.
     """
     n_img, c_in, h, w = x.shape
     for row in prange(c_in * kh * kw):
         c, p, q = row // (kh * kw), row // kw % kh, row % kw
-        j0, j1 = _valid_range(w, q, sw, pw, wo)
         for n in range(n_img):
             for i in range(ho):
                 r = i * sh + p - ph
+                inside = 0 <= r < h
                 col = (n * ho + i) * wo
-                if r < 0 or r >= h:
-                    for j in range(wo):
-                        cols[row, col + j] = 0.0
-                    continue
-                for j in range(j0):
-                    cols[row, col + j] = 0.0
-                for j in range(j0, j1):
-                    cols[row, col + j] = x[n, c, r, j * sw + q - pw]
-                for j in range(j1, wo):
-                    cols[row, col + j] = 0.0
+                for j in range(wo):
+                    s = j * sw + q - pw
+                    cols[row, col + j] = x[n, c, r, s] if inside and 0 <= s < w else 0.0
 
 
 @njit(cache=True, parallel=PARALLEL)
@@ -100,7 +109,7 @@ def col2im(cols, kh, kw, sh, sw, ph, pw, ho, wo, dx):
 def winograd_input(x, ph, pw, th, tw, v):
     """v[4a + b, c, t] = (B^T d B)[a, b] for the 4x4 patch d of x[n, c] at (2*ti - ph, 2*tj - pw).
 
-    x (N, C, H, W) -> v (16, C, N*TH*TW). Loop nest: (n, c) planes, tile rows ti, then tiles
+    x (N, C, H, W) -> v (16, C, N*TH*TW). Loop nest: (c, n) planes, tile rows ti, then tiles
     tj. Each plane is first copied into a zero-padded buffer (no bounds checks after that);
     then, per tile row, t = B^T d for the four rows under it at once, and t B tile by tile,
     four rows of v at a time.
@@ -136,7 +145,7 @@ def winograd_output(m, bias, th, tw, y):
     """y[n, o, 2*ti + a, 2*tj + b] = bias[o] + (A^T M A)[a, b], M[a', b'] = m[4a' + b', o, t].
 
     m (16, O, N*TH*TW), bias (O,) -> y (N, O, HO, WO), overwritten; the parts of edge blocks
-    that stick out of HO x WO are dropped. Loop nest: (n, o) planes, tile rows, then tiles.
+    that stick out of HO x WO are dropped. Loop nest: (o, n) planes, tile rows, then tiles.
     The rows of A^T M are M0 + M1 + M2 and M1 - M2 - M3 (M0..M3 the rows of M); times A,
     the same pattern along each row.
     """
@@ -165,7 +174,7 @@ def winograd_grad_output(g, th, tw, m):
 
     g (N, O, HO, WO) -> m (16, O, N*TH*TW): the adjoint of ``winograd_output``. The rows of
     A e are e0, e0 + e1, e0 - e1, -e1 for the block's rows e0, e1; times A^T, each row f
-    becomes (f0, f0 + f1, f0 - f1, -f1). Loop nest: (n, o) planes, tile rows, then tiles,
+    becomes (f0, f0 + f1, f0 - f1, -f1). Loop nest: (o, n) planes, tile rows, then tiles,
     four rows of m at a time.
     """
     n_img, o_out, ho, wo = g.shape
@@ -191,44 +200,6 @@ def winograd_grad_output(g, th, tw, m):
                     m[4 * a + 1, o, base + tj] = f[a, 0, tj] + f[a, 1, tj]
                     m[4 * a + 2, o, base + tj] = f[a, 0, tj] - f[a, 1, tj]
                     m[4 * a + 3, o, base + tj] = -f[a, 1, tj]
-
-
-@njit(cache=True, parallel=PARALLEL)
-def winograd_grad_input(z, ph, pw, th, tw, dx):
-    """dx[n, c] = sum over tiles of B Z B^T placed on the 4x4 patch at (2*ti - ph, 2*tj - pw).
-
-    z (16, C, N*TH*TW), Z[a, b] = z[4a + b, c, t] -> dx (N, C, H, W), overwritten: the adjoint
-    of ``winograd_input``. The rows of B Z are Z0, Z1 - Z2 + Z3, Z1 + Z2 - Z0, -Z3; times B^T,
-    each row e becomes (e0, e1 - e2 + e3, e1 + e2 - e0, -e3). Patches overlap by two rows and
-    columns: they are summed into a zero-padded plane in a fixed order (per patch row, the
-    left halves of all tiles, then the right halves), and the image part is copied out.
-    """
-    n_img, c_in, h, w = dx.shape
-    for plane in prange(n_img * c_in):
-        c, n = plane // n_img, plane % n_img
-        acc = np.zeros((2 * th + 2, 2 * tw + 2), dtype=dx.dtype)
-        e = np.empty((4, 4, tw), dtype=dx.dtype)  # e[a, b, tj] = (B Z)[a, b] for each tile
-        for ti in range(th):
-            base = (n * th + ti) * tw
-            for b in range(4):
-                for tj in range(tw):
-                    z0, z1 = z[b, c, base + tj], z[4 + b, c, base + tj]
-                    z2, z3 = z[8 + b, c, base + tj], z[12 + b, c, base + tj]
-                    e[0, b, tj] = z0
-                    e[1, b, tj] = z1 - z2 + z3
-                    e[2, b, tj] = z1 + z2 - z0
-                    e[3, b, tj] = -z3
-            for a in range(4):
-                r = 2 * ti + a
-                for tj in range(tw):
-                    acc[r, 2 * tj] += e[a, 0, tj]
-                    acc[r, 2 * tj + 1] += e[a, 1, tj] - e[a, 2, tj] + e[a, 3, tj]
-                for tj in range(tw):
-                    acc[r, 2 * tj + 2] += e[a, 1, tj] + e[a, 2, tj] - e[a, 0, tj]
-                    acc[r, 2 * tj + 3] -= e[a, 3, tj]
-        for r in range(h):
-            for s in range(w):
-                dx[n, c, r, s] = acc[r + ph, s + pw]
 
 
 @njit(cache=True, parallel=PARALLEL)

@@ -215,7 +215,7 @@ class Sequential:
         for key, target in own.items():
             value = np.asarray(state[key])
             if value.shape != target.shape:
-                    raise StateDictError(f"state_dict[{key!r}]: expected shape {target.shape}, got {value.shape}")
+                raise StateDictError(f"state_dict[{key!r}]: expected shape {target.shape}, got {value.shape}")
             target[...] = value  # in place, so an optimiser holding the arrays keeps working
 
     def astype(self, dtype) -> "Sequential":
