@@ -21,8 +21,8 @@ import numpy as np
 from ..errors import ParameterError, ShapeError, as_float_array
 from ..nn.layer import positive_int
 from ..rules.deeplift import RULES, deeplift_rule
+from .baselines import make_baselines
 from .common import check_input, one_hot
-from .integrated_gradients import make_baselines
 from .variants import targets_of
 
 

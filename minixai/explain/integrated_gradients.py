@@ -18,15 +18,14 @@ here is the textbook rule (weights 1/(steps-1), halved at the ends), which Captu
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
-from ..errors import ParameterError, ShapeError, UnknownNameError, as_float_array
+from ..errors import ParameterError, UnknownNameError
 from ..nn.layer import positive_int
+from .baselines import make_baselines
 from .common import check_input
 from .variants import scores_over_variants, sum_gradients, targets_of
 
 METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre")
-BASELINES = ("zero", "blur", "noise")
 
 
 def quadrature(method: str, steps: int) -> tuple:
@@ -49,37 +48,6 @@ def quadrature(method: str, steps: int) -> tuple:
         nodes, weights = np.polynomial.legendre.leggauss(steps)
         return (nodes + 1) / 2, weights / 2
     raise UnknownNameError(f"method: unknown name {method!r}; valid names are {', '.join(METHODS)}")
-
-
-def make_baselines(x: np.ndarray, baseline, seed=None, blur_sigma: float = 4.0) -> list:
-    """The list of baselines (each x's shape) that ``baseline`` names; see ``integrated_gradients``."""
-    rng = np.random.default_rng(seed)
-    specs = list(baseline) if isinstance(baseline, list) else [baseline]
-    if not specs:
-        raise ParameterError("baseline: expected a name, an array or a non-empty list of them, got []")
-    axes = tuple(range(1, x.ndim))
-    out = []
-    for spec in specs:
-        if isinstance(spec, str):
-            if spec == "zero":
-                out.append(np.zeros_like(x))
-            elif spec == "blur":
-                if not (np.isfinite(blur_sigma) and blur_sigma > 0):
-                    raise ParameterError(f"blur_sigma: expected a finite number > 0, got {blur_sigma!r}")
-                out.append(gaussian_filter(x, sigma=(0, 0) + (blur_sigma,) * (x.ndim - 2)))
-            elif spec == "noise":
-                # One draw shared by the rows, scaled to each row's range: batch-invariant.
-                low, high = x.min(axis=axes, keepdims=True), x.max(axis=axes, keepdims=True)
-                out.append((low + (high - low) * rng.uniform(size=x.shape[1:])).astype(x.dtype))
-            else:
-                raise UnknownNameError(f"baseline: unknown name {spec!r}; valid names are {', '.join(BASELINES)}, "
-                                       "or give an array")
-            continue
-        array = as_float_array(spec, "baseline")
-        if array.shape not in (x.shape, x.shape[1:]):
-            raise ShapeError(f"baseline: expected shape {x.shape} or {x.shape[1:]} (x's), got {array.shape}")
-        out.append(np.broadcast_to(array.astype(x.dtype, copy=False), x.shape))
-    return out
 
 
 def integrated_gradients(model, x, target=None, *, baseline="zero", steps: int = 50,
