@@ -31,8 +31,10 @@ import numba
 import numpy as np
 
 from . import _numba_kernels as kernels
-# Host NumPy arrays are this backend's arrays too, so the array plumbing is the reference's own.
-from .reference import add, asarray, reshape, to_numpy, zeros  # noqa: F401  (part of the contract)
+# Host NumPy arrays are this backend's arrays too: the array plumbing, the dense layer (one BLAS
+# call already) and GAP's broadcast backward are the reference's own functions.
+from .reference import (add, asarray, dense_backward_input, dense_backward_params, dense_forward,  # noqa: F401
+                        gap_backward, reshape, to_numpy, zeros)
 
 NAME = "numba"
 
@@ -237,25 +239,3 @@ def gap_forward(x: np.ndarray) -> np.ndarray:
     y = np.empty(n * c, dtype=x.dtype)
     kernels.mean_rows(np.ascontiguousarray(x).reshape(n * c, h * wd), y)
     return y.reshape(n, c)
-
-
-def gap_backward(g: np.ndarray, x_shape: tuple) -> np.ndarray:
-    """Same contract as ``reference.gap_backward``."""
-    h, wd = x_shape[2:]
-    return np.broadcast_to(g[:, :, None, None] / (h * wd), x_shape).astype(g.dtype)
-
-
-def dense_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-    """Same contract as ``reference.dense_forward`` (BLAS)."""
-    y = x @ w.T
-    return y if b is None else y + b
-
-
-def dense_backward_input(g: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Same contract as ``reference.dense_backward_input`` (BLAS)."""
-    return g @ w
-
-
-def dense_backward_params(g: np.ndarray, x: np.ndarray) -> tuple:
-    """Same contract as ``reference.dense_backward_params`` (BLAS)."""
-    return g.T @ x, g.sum(axis=0)

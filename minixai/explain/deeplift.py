@@ -21,9 +21,9 @@ import numpy as np
 from ..errors import ParameterError, ShapeError, as_float_array
 from ..nn.layer import positive_int
 from ..rules.deeplift import RULES, deeplift_rule
-from .baselines import make_baselines
+from ._baselines import make_baselines
 from .common import check_input, one_hot
-from .variants import targets_of
+from ._variants import targets_of
 
 
 def deeplift(model, x, target=None, *, baseline=None, rule: str = "rescale", return_gap: bool = False,

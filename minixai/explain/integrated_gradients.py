@@ -21,9 +21,9 @@ import numpy as np
 
 from ..errors import ParameterError, UnknownNameError
 from ..nn.layer import positive_int
-from .baselines import make_baselines
+from ._baselines import make_baselines
 from .common import check_input
-from .variants import scores_over_variants, sum_gradients, targets_of
+from ._variants import scores_over_variants, sum_gradients, targets_of
 
 METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre")
 

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import ParameterError, UnknownNameError
 from ..nn.layer import positive_int
 from .common import check_input
-from .variants import sum_gradients, targets_of
+from ._variants import sum_gradients, targets_of
 
 KINDS = ("smoothgrad", "smoothgrad_sq", "vargrad")
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from minixai.errors import NonFiniteError, ParameterError, ShapeError, UnknownNameError
 from minixai.explain import integrated_gradients
 from minixai.explain.integrated_gradients import METHODS, quadrature
-from minixai.explain.variants import gradients_over_variants
+from minixai.explain._variants import gradients_over_variants
 from minixai.nn import Conv1d, Dense, GlobalAvgPool, Sequential
 from tests.explain._gradient_family_strategies import tiny_model
 from tests.strategies import assert_agrees, model_cases

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from minixai.errors import ParameterError
 from minixai.explain.common import input_signal
-from minixai.explain.variants import (gradients_over_variants, scores_over_variants, sum_gradients, targets_of,
+from minixai.explain._variants import (gradients_over_variants, scores_over_variants, sum_gradients, targets_of,
                                       variant_pieces)
 from tests.explain._gradient_family_strategies import tiny_model
 from tests.strategies import model_cases
