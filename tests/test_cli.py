@@ -5,6 +5,8 @@ import sys
 import numpy as np
 import pytest
 
+from minixai.explain import EXPLAINERS
+
 
 def run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "minixai", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
@@ -18,6 +20,15 @@ def test_explain_writes_a_figure_and_the_raw_array(model, tmp_path):
     assert out.stat().st_size > 1000 and out.read_bytes()[:4] == b"\x89PNG"
     attribution = np.load(out.with_suffix(".npy"))
     assert attribution.shape == ((1, 1, 40) if model == "mnist1d_cnn" else (1, 3, 64, 64))
+
+
+@pytest.mark.parametrize("model", ["mnist1d_cnn", "vgg7_textures8"])
+@pytest.mark.parametrize("method", sorted(EXPLAINERS))
+def test_every_registered_explainer_runs_through_the_command(method, model, tmp_path):
+    out = tmp_path / f"{method}.png"
+    done = run("explain", "--model", model, "--method", method, "--index", "2", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_explain_an_npy_input_with_a_saved_model_file(tmp_path):
