@@ -24,19 +24,13 @@ import numpy as np
 
 from minixai.data import mnist1d, textures8
 from minixai.explain import deconvnet, saliency
+from minixai.metrics.sanity import rowwise_correlation
 from minixai.models import pretrained
 from minixai.viz import plot_image, plot_signal
 
 FAST = os.environ.get("MINIXAI_FAST") == "1"
 OUT = Path(os.environ.get("MINIXAI_FIGURES", "figures")) / "07_deconvnet"
 OUT.mkdir(parents=True, exist_ok=True)
-
-
-def rowwise_correlation(a, b):
-    """Pearson correlation of each sample's map in a with the same sample's map in b."""
-    a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
-    a, b = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)
-    return (a * b).sum(1) / np.sqrt((a * a).sum(1) * (b * b).sum(1) + 1e-30)
 
 
 # %% [markdown]

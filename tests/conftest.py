@@ -4,7 +4,8 @@
   backend's tests run under numba's simulator in CI and on machines without a GPU. A GPU owner
   runs ``NUMBA_ENABLE_CUDASIM=0 pytest``.
 - Hypothesis profiles, picked with ``HYPOTHESIS_PROFILE``: ``dev`` (default), ``ci`` (few
-  examples, derandomised so a CI run is reproducible), ``cudasim`` (tiny). ``deadline=None``
+  examples, derandomised so a CI run is reproducible), ``cudasim`` (tiny), ``grade`` (ci without
+  shrinking, for grading student copies). ``deadline=None``
   everywhere: the first example of a test compiles its Numba kernels.
 - Any test with a ``backend`` argument runs once per backend (ids ``numpy``, ``numba``,
   ``cuda``); ``@pytest.mark.backends("numba", "cuda")`` narrows the list, and so does the
@@ -18,7 +19,7 @@ import os
 os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
 import pytest  # noqa: E402
-from hypothesis import HealthCheck, is_hypothesis_test, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, is_hypothesis_test, settings  # noqa: E402
 
 import minixai.backends  # noqa: E402
 
@@ -31,6 +32,10 @@ settings.register_profile("ci", deadline=None, max_examples=10, derandomize=True
                           suppress_health_check=SLOW_IS_FINE)
 settings.register_profile("cudasim", deadline=None, max_examples=3, derandomize=True, print_blob=True,
                           suppress_health_check=SLOW_IS_FINE)
+# Grading a student copy (minixai assignment grade): a stub fails on every example, so shrinking
+# the failure would only cost time.
+settings.register_profile("grade", deadline=None, max_examples=10, derandomize=True,
+                          phases=(Phase.explicit, Phase.reuse, Phase.generate), suppress_health_check=SLOW_IS_FINE)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
 settings.load_profile(PROFILE)
 CUDA_MAX_EXAMPLES = settings.get_profile("cudasim").max_examples

@@ -44,3 +44,13 @@ def make_baselines(x: np.ndarray, baseline, seed=None, blur_sigma: float = 4.0) 
             raise ShapeError(f"baseline: expected shape {x.shape} or {x.shape[1:]} (x's), got {array.shape}")
         out.append(np.broadcast_to(array.astype(x.dtype, copy=False), x.shape))
     return out
+
+
+def fill_like(value, x: np.ndarray) -> np.ndarray:
+    """A number or an array broadcast to x's shape (N, C, ...) in x's dtype: what replaces removed inputs."""
+    value = as_float_array(value, "baseline")
+    try:
+        return np.broadcast_to(value, x.shape).astype(x.dtype)
+    except ValueError:
+        raise ShapeError(f"baseline: expected a number or an array broadcastable to x's shape {x.shape} "
+                         f"(or to one row {x.shape[1:]}), got shape {value.shape}") from None

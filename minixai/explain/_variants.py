@@ -105,11 +105,17 @@ def scores_over_variants(model, x: np.ndarray, variant: Callable, n: int, *, bat
 
     Forward only, for perturbation methods (RISE, Score-CAM re-entering at ``start``, LIME, SHAP).
     """
-    batch_size = resolve_batch_size(x, batch_size)
+    return outputs_over_variants(lambda inputs: model.forward(inputs, start=start, stop=stop, backend=backend), x,
+                                 variant, positive_int(n, "n"), resolve_batch_size(x, batch_size))
+
+
+def outputs_over_variants(function: Callable, x: np.ndarray, variant: Callable, n: int, batch_size: int) -> np.ndarray:
+    """function(inputs) at variant k of every row of x, k < n: (n, N, ...), at most ``batch_size``
+    inputs a call; the stream order makes the result independent of the batch size."""
     out = None
-    for pieces in variant_pieces(len(x), positive_int(n, "n"), batch_size):
+    for pieces in variant_pieces(len(x), n, batch_size):
         inputs = np.concatenate([variant(k, rows) for k, rows in pieces]).astype(x.dtype, copy=False)
-        y = model.forward(inputs, start=start, stop=stop, backend=backend)
+        y = function(inputs)
         if out is None:
             out = np.empty((n, len(x), *y.shape[1:]), dtype=y.dtype)
         offset = 0

@@ -69,11 +69,15 @@ def integrated_gradients(model, x, target=None, *, baseline="zero", steps: int =
         diff = x - x0
 
         def on_path(k, rows):
+            # >>> exercise project.3: the k-th point of the straight path x0 + alpha_k (x - x0), for the rows
             return x0[rows] + nodes[k].astype(x.dtype) * diff[rows]
+            # <<< exercise project.3
 
         gradient_sum, _ = sum_gradients(model, x, classes, on_path, weights, batch_size=batch_size,
                                         backend=backend)
+        # >>> exercise project.3: IG = (x - x0) times the weighted sum of the gradients along the path
         attributions += diff * gradient_sum
+        # <<< exercise project.3
     attributions /= len(baselines)
     if not return_gap:
         return attributions

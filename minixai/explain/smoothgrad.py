@@ -42,11 +42,15 @@ def smoothgrad(model, x, target=None, *, n: int = 50, noise_level: float = 0.15,
         raise ParameterError(f"noise_level: expected a finite number >= 0, got {noise_level!r}")
     classes = targets_of(model, x, target, batch_size, backend)
     axes = tuple(range(1, x.ndim))
+    # >>> exercise project.4: sigma = noise level x (max x - min x), per row
     sigma = (noise_level * (x.max(axis=axes, keepdims=True) - x.min(axis=axes, keepdims=True))).astype(x.dtype)
+    # <<< exercise project.4
     noise = np.random.default_rng(seed).standard_normal((n, *x.shape[1:])).astype(x.dtype)
 
     def noisy_copy(k, rows):
+        # >>> exercise project.4: the k-th noisy copy of the rows: x + sigma * noise[k]
         return x[rows] + sigma[rows] * noise[k]
+        # <<< exercise project.4
 
     mean, mean_sq = sum_gradients(model, x, classes, noisy_copy, np.full(n, 1 / n), squares=kind != "smoothgrad",
                                   batch_size=batch_size, rule=rule, backend=backend)

@@ -55,10 +55,12 @@ def difference(a, b):
 
 
 def rescale_ratio(r_out, x, y, x0, y0):
+    # >>> exercise rules.3: multiplier r_out * (y - y0) / (x - x0); the gradient where |x - x0| <= EPS
     dx = x - x0
     if dx > EPS or dx < -EPS:
         return r_out * (y - y0) / dx
     return r_out if x > 0.0 else 0.0
+    # <<< exercise rules.3
 
 
 def relu_rescale(layer, r_out, fwd, ref):

@@ -21,9 +21,11 @@ from .gradient import gradient
 @elementwise
 def relu_guided(r_out, x):
     """r_in = r_out * 1(x > 0) * 1(r_out > 0)"""
+    # >>> exercise rules.2: back-prop's mask (x > 0) and DeconvNet's mask (r_out > 0) together
     forward_mask = x > 0.0
     signal_mask = r_out > 0.0
     return r_out if forward_mask and signal_mask else 0.0
+    # <<< exercise rules.2
 
 
 guided = Rule("guided", {**gradient.cells, ReLU: relu_guided})

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ..errors import ParameterError
+from .._readme import README, read_section, write_section
 from ..nn.activation import ReLU
 from ..nn.conv import Conv1d, Conv2d
 from ..nn.dense import Dense, Flatten
@@ -34,8 +33,6 @@ ROWS = (
     ("GlobalAvgPool", (GlobalAvgPool,), "y = mean of x over its Z positions"),
     ("Flatten", (Flatten,), "y = x reshaped to (N, -1)"),
 )
-README = Path(__file__).resolve().parents[2] / "README.md"
-START, END = "<!-- rule-table:start -->", "<!-- rule-table:end -->"
 REGENERATE = "python -m minixai.rules.table --write-readme"
 
 
@@ -93,19 +90,12 @@ def _as_code(text: str) -> str:
 
 def readme_table(path=README) -> str:
     """The table currently written in the README between the rule-table markers."""
-    text = Path(path).read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise ParameterError(f"{path}: expected the markers {START} and {END}, found none")
-    return text.split(START, 1)[1].split(END, 1)[0].strip("\n")
+    return read_section("rule-table", path)
 
 
 def write_readme(path=README) -> None:
     """Replace what lies between the README's rule-table markers with the generated table."""
-    text = Path(path).read_text(encoding="utf-8")
-    readme_table(path)
-    before, rest = text.split(START, 1)
-    after = rest.split(END, 1)[1]
-    Path(path).write_text(f"{before}{START}\n{rule_table()}\n{END}{after}", encoding="utf-8")
+    write_section("rule-table", rule_table(), path)
 
 
 def main(argv=None) -> int:

@@ -277,3 +277,16 @@ def test_maxpool_ties_break_in_scan_order_for_any_window(backend, case, dtype, x
     _, switches = B.maxpool2d_forward(B.asarray(x), case.kernel, case.stride)
     np.testing.assert_array_equal(B.to_numpy(switches), brute_force_switches(x, case.kernel, case.stride))
 
+
+
+def test_numba_reuses_winograd_weights_only_while_the_weights_are_unchanged():
+    # The transformed weights are kept between calls; weights changed in place (as an optimiser
+    # step changes them) must be transformed again, not served from the cache.
+    from minixai.backends import numba_cpu
+    x, w = make_array(0, (2, 16, 6, 6)), make_array(1, (16, 16, 3, 3))
+    first = numba_cpu.conv2d_forward(x, w, None, (1, 1), (1, 1))
+    assert numba_cpu._winograd_weights(w) is numba_cpu._winograd_weights(w)
+    w *= -2.0
+    assert_agrees(numba_cpu.conv2d_forward(x, w, None, (1, 1), (1, 1)), -2.0 * first, "after an in-place change")
+    assert_agrees(numba_cpu.conv2d_forward(x, w, None, (1, 1), (1, 1)),
+                  reference.conv2d_forward(x, w, None, (1, 1), (1, 1)), "forward")

@@ -5,7 +5,7 @@ from hypothesis import assume, given
 
 from minixai.errors import NonFiniteError, ParameterError, ShapeError
 from minixai.explain import saliency
-from minixai.nn import Conv1d, Dense, GlobalAvgPool, Sequential
+from minixai.nn import Conv1d, GlobalAvgPool, Sequential
 from tests.explain._gradient_family_strategies import HAND, dense, relu_dense_model, tiny_model
 from tests.strategies import assert_agrees, assert_gradient_matches, model_cases, near_kink
 

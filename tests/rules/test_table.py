@@ -1,7 +1,7 @@
 """The rule table is generated from the rules, and the README shows exactly the generated table."""
 import numpy as np
 
-from minixai.nn import Conv1d, Conv2d, MaxPool1d, MaxPool2d, ReLU
+from minixai.nn import Conv1d, Conv2d, MaxPool2d, ReLU
 from minixai.rules import Rule, deconvnet, elementwise, gradient, guided
 from minixai.rules.table import (README, REGENERATE, ROWS, formula, main, readme_table, registered_rules,
                                  rows_that_differ, rule_table)
