@@ -181,12 +181,15 @@ def _assignment(args) -> int:
     from .assignments import ASSIGNMENTS, get, grade, make, report
     if args.action == "list":
         for assignment in ASSIGNMENTS.values():
-            print(f"{assignment.name:12s} {assignment.title} ({len(assignment.exercises)} exercises)")
+            extra = (f" + {assignment.choose} explainers of the student's choice among {', '.join(assignment.choices)}"
+                     if assignment.choices else "")
+            print(f"{assignment.name:12s} {assignment.title} ({len(assignment.exercises)} exercises{extra})")
         return 0
     if args.action == "make":
         if not args.target or not args.out:
             raise ParameterError(f"assignment make: expected NAME and --out DIR; NAME is one of {', '.join(ASSIGNMENTS)}")
-        out = make(get(args.target).name, args.out, overwrite=args.overwrite, solutions=args.solutions)
+        choose = args.choose.split(",") if args.choose else None
+        out = make(get(args.target).name, args.out, overwrite=args.overwrite, solutions=args.solutions, choose=choose)
         print(f"wrote the student copy of {args.target!r} to {out}; hand it out, then: minixai assignment grade {out}")
         return 0
     if not args.target:
@@ -239,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     assignment.add_argument("--out", help="make: the folder to write")
     assignment.add_argument("--overwrite", action="store_true", help="make: replace a non-empty --out folder")
     assignment.add_argument("--solutions", action="store_true", help="make: keep the solutions (the teacher's copy)")
+    assignment.add_argument("--choose", help="make project: the two explainers to implement, e.g. gradcam,rise")
     assignment.set_defaults(run=_assignment)
     return parser
 

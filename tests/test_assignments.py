@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from minixai.assignments import ASSIGNMENTS, find_regions, get, grade, make, marked_files, stub_source
+from minixai.assignments import ASSIGNMENTS, all_exercises, find_regions, get, grade, make, marked_files, stub_source
 from minixai.cli import main
 from minixai.errors import ParameterError, UnknownNameError
 
@@ -19,7 +19,7 @@ def all_regions():
 
 
 def test_markers_are_balanced_and_every_region_belongs_to_a_registered_exercise():
-    known = {e.id for a in ASSIGNMENTS.values() for e in a.exercises}
+    known = {e.id for e in all_exercises()}
     regions = all_regions()
     assert regions, "no marked regions in the library"
     assert {r.exercise for r in regions} <= known, {r.exercise for r in regions} - known
@@ -27,15 +27,16 @@ def test_markers_are_balanced_and_every_region_belongs_to_a_registered_exercise(
 
 def test_every_exercise_is_marked_somewhere_and_names_tests_that_exist():
     marked = {r.exercise for r in all_regions()}
+    for exercise in all_exercises():
+        assert exercise.id in marked, f"{exercise.id} has no marked region"
+        assert exercise.id.split(".")[0] in ASSIGNMENTS
+        for node in exercise.tests:
+            path, function = node.split("::")
+            assert f"def {function}(" in (ROOT / path).read_text(), node
     for assignment in ASSIGNMENTS.values():
-        for exercise in assignment.exercises:
-            assert exercise.id in marked, f"{exercise.id} has no marked region"
-            assert exercise.id.startswith(assignment.name + ".")
-            for node in exercise.tests:
-                path, function = node.split("::")
-                assert f"def {function}(" in (ROOT / path).read_text(), node
         for lesson in assignment.lessons:
             assert (ROOT / lesson).is_file(), lesson
+        assert {e.id for e in all_exercises()} >= set(assignment.choices.values())
 
 
 def test_the_stubbed_library_compiles_and_a_stub_raises_naming_its_exercise():
@@ -75,7 +76,7 @@ def test_unbalanced_or_malformed_markers_are_refused(text, message):
 
 def restore(copy: Path, name: str, solved) -> None:
     """Put the library's solutions of the exercises ``solved`` back into a student copy of ``name``."""
-    stubbed = {e.id for e in get(name).exercises} - set(solved)
+    stubbed = {e.id for e in get(name).exercises} - set(solved)  # the default choice, for the project
     for source in marked_files(PACKAGE):
         target = copy / source.relative_to(ROOT)
         target.write_text(stub_source(source.read_text(), find_regions(source), stubbed))
@@ -103,6 +104,21 @@ def test_each_exercise_is_graded_on_its_own(tmp_path):
              for line in target.read_text().splitlines()]
     target.write_text("\n".join(lines) + "\n")
     assert [row[3] for row in grade(copy)][0] == "failed"
+
+
+def test_the_project_takes_two_explainers_of_the_students_choice(tmp_path):
+    copy = make("project", tmp_path / "project", choose=["gradcam", "rise"])
+    rows = grade(copy)
+    assert [row[0] for row in rows] == ["project.1", "project.2", "cam.2", "perturbation.3"]
+    assert {row[3] for row in rows} == {"not attempted"}
+    assert (copy / "lessons/12_gradcam.py").is_file() and (copy / "lessons/25_rise.py").is_file()
+    assert "(gradcam, rise)" in (copy / "README.md").read_text()
+    for choose, message in ((["gradcam"], "expected 2 different explainers"), (["gradcam", "lime"], "among"),
+                            (["rise", "rise"], "different")):
+        with pytest.raises(ParameterError, match=message):
+            get("project", choose)
+    with pytest.raises(ParameterError, match="no explainers to choose"):
+        get("rules", ["gradcam"])
 
 
 def test_a_solved_exercise_that_builds_on_an_unsolved_one_says_which_it_needs(tmp_path):

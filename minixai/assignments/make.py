@@ -34,11 +34,25 @@ def test_files(assignment: Assignment) -> list:
     return sorted(files)
 
 
+def lessons_of(assignment: Assignment) -> list:
+    """The assignment's lessons, and for a choice of explainers the lesson of each one chosen."""
+    from ..catalogue import lesson_of
+    chosen = {e.id for e in assignment.exercises}
+    extra = [lesson_of(n) for n, ex in assignment.choices.items() if ex in chosen]
+    return list(dict.fromkeys([*assignment.lessons, *(p.relative_to(ROOT).as_posix() for p in extra if p)]))
+
+
 def readme(assignment: Assignment) -> str:
     """The student copy's README: what to do, in order, and how it is graded."""
     tasks = "\n".join(f"{i}. **{e.id}**: {e.task}" for i, e in enumerate(assignment.exercises, start=1))
     slides = "\n".join(f"- {s}" for s in assignment.slides)
-    lessons = "\n".join(f"- `{p}`" for p in assignment.lessons)
+    lessons = "\n".join(f"- `{p}`" for p in lessons_of(assignment))
+    chosen = [n for n, ex in assignment.choices.items() if ex in {e.id for e in assignment.exercises}]
+    if chosen:
+        tasks += (f"\n{len(assignment.exercises) + 1}. **The table**: once all the above pass, "
+                  f"`python lessons/49_project_a.py --only {' '.join(chosen)} --budget 60` scores your two "
+                  "explainers by Drop% and Increase% on MNIST-1D (k = 30%) and the textures (k = 90%); "
+                  "hand in the table it prints, with a paragraph on what it shows.")
     return f"""# minixai assignment "{assignment.name}": {assignment.title}
 
 This is a student copy of minixai. Everything works except the regions you write: each raises
@@ -70,10 +84,11 @@ Grading runs each exercise's tests and prints passed / failed / not attempted pe
 """
 
 
-def make(name: str, out, *, overwrite: bool = False, solutions: bool = False) -> Path:
+def make(name: str, out, *, overwrite: bool = False, solutions: bool = False, choose=None) -> Path:
     """Write the student copy of assignment ``name`` into ``out``; ``solutions`` keeps the solved code
-    (the teacher's copy, for checking that the copy's tests pass)."""
-    assignment = get(name)
+    (the teacher's copy, for checking that the copy's tests pass); ``choose``: the explainers the
+    student implements, for an assignment that offers a choice (the project)."""
+    assignment = get(name, choose)
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise ParameterError(f"--out: {out} exists and is not empty; pass --overwrite to replace it")
@@ -89,7 +104,7 @@ def make(name: str, out, *, overwrite: bool = False, solutions: bool = False) ->
         target = out / source.relative_to(ROOT)
         target.write_text(stub_source(source.read_text(encoding="utf-8"), find_regions(source), exercises),
                           encoding="utf-8")
-    for relative in (*PACKAGING, *assignment.lessons, *test_files(assignment)):
+    for relative in (*PACKAGING, *lessons_of(assignment), *test_files(assignment)):
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / relative, out / relative)
     for folder in {Path(t).parent for t in test_files(assignment)}:

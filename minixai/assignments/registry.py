@@ -6,9 +6,9 @@ region is a stub and pass with the solution.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from ..errors import UnknownNameError
+from ..errors import ParameterError, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,27 @@ class Exercise:
 
 @dataclass(frozen=True)
 class Assignment:
+    """``choices`` maps an explainer's name to the exercise that implements its core; the student
+    picks ``choose`` of them (``make(..., choose=[...])``), which join ``exercises``."""
     name: str
     title: str
     slides: tuple
     lessons: tuple
     exercises: tuple
+    choices: dict = field(default_factory=dict)
+    choose: int = 0
+
+
+# Exercises that only exist as a choice (the project's explainers); the others are also tasks of
+# the assignment that names them.
+CHOICE_EXERCISES = (
+    Exercise("project.3", "Integrated Gradients: path points and the sum (minixai/explain/integrated_gradients.py)",
+             ("tests/explain/test_integrated_gradients.py::test_ig_on_a_linear_model_is_input_minus_baseline_times_the_weights",
+              "tests/explain/test_integrated_gradients.py::test_completeness_gap_shrinks_as_steps_grow")),
+    Exercise("project.4", "SmoothGrad: noise scale and noisy copies (minixai/explain/smoothgrad.py)",
+             ("tests/explain/test_smoothgrad.py::test_noise_level_zero_gives_the_plain_gradient",
+              "tests/explain/test_smoothgrad.py::test_sigma_is_per_row_so_a_constant_row_gets_no_noise")),
+)
 
 
 ASSIGNMENTS = {a.name: a for a in (
@@ -91,18 +107,39 @@ ASSIGNMENTS = {a.name: a for a in (
                    "tests/metrics/test_drop_increase.py::test_channels_are_summed_and_a_one_channel_map_masks_every_channel")),
          Exercise("project.2", "Average Drop % and Increase in Confidence % (minixai/metrics/drop_increase.py)",
                   ("tests/metrics/test_drop_increase.py::test_drop_and_increase_match_the_hand_computed_probabilities",)),
-         Exercise("project.3", "Explainer 1, Integrated Gradients: path points and the sum (minixai/explain/integrated_gradients.py)",
-                  ("tests/explain/test_integrated_gradients.py::test_ig_on_a_linear_model_is_input_minus_baseline_times_the_weights",
-                   "tests/explain/test_integrated_gradients.py::test_completeness_gap_shrinks_as_steps_grow")),
-         Exercise("project.4", "Explainer 2, SmoothGrad: noise scale and noisy copies (minixai/explain/smoothgrad.py)",
-                  ("tests/explain/test_smoothgrad.py::test_noise_level_zero_gives_the_plain_gradient",
-                   "tests/explain/test_smoothgrad.py::test_sigma_is_per_row_so_a_constant_row_gets_no_noise")),
-         )),
+         ),
+        choices={"integrated_gradients": "project.3", "smoothgrad": "project.4", "gradcam": "cam.2",
+                 "gradcam_pp": "cam.3", "guided_backprop": "rules.2", "deeplift": "rules.3", "rise": "perturbation.3"},
+        choose=2),
 )}
 
 
-def get(name: str) -> Assignment:
-    """The assignment called ``name``; UnknownNameError lists the others."""
+def get(name: str, choose=None) -> Assignment:
+    """The assignment called ``name`` (UnknownNameError lists the others), with the exercises of the
+    explainers in ``choose`` added (default: its first ``choose`` choices)."""
     if name not in ASSIGNMENTS:
         raise UnknownNameError(f"assignment: unknown name {name!r}; expected one of {', '.join(ASSIGNMENTS)}")
-    return ASSIGNMENTS[name]
+    assignment = ASSIGNMENTS[name]
+    if not assignment.choices:
+        if choose:
+            raise ParameterError(f"choose: assignment {name!r} has no explainers to choose from")
+        return assignment
+    names = list(assignment.choices)[:assignment.choose] if choose is None else list(choose)
+    if len(names) != assignment.choose or len(set(names)) != len(names) or not set(names) <= set(assignment.choices):
+        raise ParameterError(f"choose: expected {assignment.choose} different explainers among "
+                             f"{', '.join(assignment.choices)}, got {', '.join(names) or 'none'}")
+    extra = tuple(exercise(assignment.choices[n]) for n in names)
+    return replace(assignment, exercises=assignment.exercises + extra,
+                   title=f"{assignment.title} ({', '.join(names)})")
+
+
+def all_exercises() -> list:
+    """Every exercise any assignment can hand out, once each."""
+    found = {e.id: e for a in ASSIGNMENTS.values() for e in a.exercises}
+    found.update({e.id: e for e in CHOICE_EXERCISES})
+    return list(found.values())
+
+
+def exercise(exercise_id: str) -> Exercise:
+    """The exercise with this id."""
+    return {e.id: e for e in all_exercises()}[exercise_id]
