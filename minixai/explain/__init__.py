@@ -31,27 +31,20 @@ from .sensitivity import sensitivity
 from .smoothgrad import smoothgrad
 from .xgradcam import xgradcam
 
-EXPLAINERS = {"saliency": saliency, "sensitivity": sensitivity, "gradient_x_input": gradient_x_input,
-              "deconvnet": deconvnet, "guided_backprop": guided_backprop,
-              "lrp": lrp, "deeplift": deeplift,
-              "smoothgrad": smoothgrad, "integrated_gradients": integrated_gradients,
-              # CAM family
-              "gradcam": gradcam,
-              "cam": cam, "hirescam": hirescam, "xgradcam": xgradcam, "layercam": layercam,
-              "gradcam_pp": gradcam_pp, "counterfactual_cam": counterfactual_cam, "contrast_cam": contrast_cam,
-              "guided_gradcam": guided_gradcam,
-              "ablation_cam": ablation_cam, "score_cam": score_cam,
-              # perturbation family
-              "occlusion": occlusion, "lime": lime, "shap": shap, "anchors": anchors,
-              "perceptual_ball": perceptual_ball,
-              "rise": rise, "sise": sise, "meaningful_perturbation": meaningful_perturbation,
-              # inside the model
-              "activation_maximization": activation_maximization, "deepdream": deepdream, "localize": localize,
-              }
+EXPLAINERS = {
+    # gradient family and backward rules (lessons 02-10)
+    "saliency": saliency, "sensitivity": sensitivity, "gradient_x_input": gradient_x_input, "smoothgrad": smoothgrad,
+    "integrated_gradients": integrated_gradients, "deconvnet": deconvnet, "guided_backprop": guided_backprop,
+    "deeplift": deeplift, "lrp": lrp,
+    # CAM family (lessons 11-21)
+    "cam": cam, "gradcam": gradcam, "gradcam_pp": gradcam_pp, "hirescam": hirescam, "ablation_cam": ablation_cam,
+    "score_cam": score_cam, "counterfactual_cam": counterfactual_cam, "contrast_cam": contrast_cam,
+    "guided_gradcam": guided_gradcam, "layercam": layercam, "xgradcam": xgradcam,
+    # perturbation family (lessons 22-29)
+    "occlusion": occlusion, "lime": lime, "shap": shap, "rise": rise, "sise": sise, "anchors": anchors,
+    "meaningful_perturbation": meaningful_perturbation, "perceptual_ball": perceptual_ball,
+    # inside the model (lessons 30-32)
+    "activation_maximization": activation_maximization, "deepdream": deepdream, "localize": localize,
+}
 
-__all__ = ["EXPLAINERS", "saliency", "sensitivity", "gradient_x_input", "deconvnet", "guided_backprop", "lrp", "deeplift",
-           "smoothgrad", "integrated_gradients",
-           "gradcam", "cam", "hirescam", "xgradcam", "layercam",
-           "gradcam_pp", "counterfactual_cam", "contrast_cam", "guided_gradcam",
-           "ablation_cam", "score_cam", "rise", "sise", "meaningful_perturbation",
-           "perceptual_ball", "occlusion", "lime", "shap", "anchors", "activation_maximization", "deepdream", "localize"]
+__all__ = ["EXPLAINERS", *EXPLAINERS]
