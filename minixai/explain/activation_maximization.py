@@ -25,7 +25,6 @@ Run by lessons/30_activation_maximization.py.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 from ..errors import ParameterError, ShapeError, UnknownNameError, as_float_array, check_names
 from ..nn import softmax
@@ -92,6 +91,7 @@ def _regulariser(blur_every: int, blur_sigma: float, clip, clip_small: float):
     """Yosinski et al.'s regularisers after step t: blur every ``blur_every`` steps, then clipping."""
     def regularise(I: np.ndarray, t: int) -> np.ndarray:
         if blur_every and (t + 1) % blur_every == 0:
+            from scipy.ndimage import gaussian_filter  # lazy: `minixai explain` starts faster
             I = gaussian_filter(I, sigma=(0, 0) + (blur_sigma,) * (I.ndim - 2))
         if clip is not None:
             I = np.clip(I, *clip)

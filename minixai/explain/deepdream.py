@@ -19,7 +19,6 @@ Run by lessons/31_deepdream.py.
 from __future__ import annotations
 
 import numpy as np
-from skimage.transform import resize
 
 from ..errors import ParameterError, ShapeError, check_names
 from ..nn.layer import positive_int
@@ -99,5 +98,6 @@ def _resize(a: np.ndarray, size: tuple) -> np.ndarray:
     """a (N, C, *spatial) resized along the spatial axes only (linear interpolation)."""
     if tuple(a.shape[2:]) == tuple(size):
         return a
+    from skimage.transform import resize  # lazy: `minixai explain` starts faster
     return resize(a, (*a.shape[:2], *size), order=1, mode="edge", anti_aliasing=False,
                   preserve_range=True).astype(a.dtype, copy=False)

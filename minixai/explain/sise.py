@@ -22,7 +22,6 @@ come from the model. Run by lessons/26_sise.py.
 from __future__ import annotations
 
 import numpy as np
-from skimage.filters import threshold_otsu
 
 from ..errors import NotApplicableError, ParameterError
 from ..nn import GlobalAvgPool, MaxPool1d, MaxPool2d, softmax
@@ -56,6 +55,7 @@ def fuse(maps: list) -> np.ndarray:
     """Phase 4 for one row: visualization maps ordered deep to shallow -> the explanation map in [0, 1]."""
     F = normalise(maps[0])
     for V in maps[1:]:
+        from skimage.filters import threshold_otsu  # lazy: `minixai explain` starts faster
         gate = F > threshold_otsu(F) if np.ptp(F) > 0 else np.ones(F.shape, bool)
         F = normalise(F + normalise(V) * gate)
     return F
