@@ -97,3 +97,21 @@ def test_augmentation_keeps_a_patch_recognisable():
 def test_bad_arguments_name_the_argument(kwargs, error, name):
     with pytest.raises(error, match=name):
         textures8(**kwargs)
+
+
+def test_the_disk_cache_gives_the_built_arrays_and_is_rebuilt_when_unreadable(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIXAI_CACHE_DIR", str(tmp_path))
+    module._make.cache_clear()
+    built = module._build("test", 3)
+    first = module._make("test", 3)
+    files = list(tmp_path.glob("textures8-test-3-*.npz"))
+    assert len(files) == 1
+    module._make.cache_clear()
+    again = module._make("test", 3)
+    for a, b, c in zip(built, first, again):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    files[0].write_bytes(b"not an npz")
+    module._make.cache_clear()
+    np.testing.assert_array_equal(module._make("test", 3)[0], built[0])
+    module._make.cache_clear()
