@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.timing import compare, median_ms  # noqa: E402
+from benchmarks.timing import compare, median_ms, real_gpu  # noqa: E402
 from minixai.data import mnist1d, textures8  # noqa: E402
 from minixai.errors import ModelFileError, NotApplicableError  # noqa: E402
 from minixai.explain import EXPLAINERS  # noqa: E402
@@ -106,16 +106,6 @@ def references(model, x: np.ndarray, target: np.ndarray) -> dict:
 
     return {"gradcam": ("captum", captum_gradcam),
             "score_cam": ("torch", lambda: torch_score_cam(net, layer, inputs, classes))}
-
-
-def real_gpu() -> bool:
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        return False
-    try:
-        from numba import cuda
-        return cuda.is_available()
-    except Exception:
-        return False
 
 
 def passes(name: str, model) -> int:

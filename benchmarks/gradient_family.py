@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.timing import compare, median_ms  # noqa: E402
+from benchmarks.timing import compare, median_ms, real_gpu  # noqa: E402
 from minixai.data import mnist1d, textures8  # noqa: E402
 from minixai.errors import ModelFileError  # noqa: E402
 from minixai.explain import EXPLAINERS  # noqa: E402
@@ -59,16 +59,6 @@ def captum_methods(net, x: np.ndarray, target: np.ndarray) -> dict:
         "deeplift": lambda: attr.DeepLift(net).attribute(inputs, target=classes),
         "lrp": lambda: attr.LRP(net).attribute(inputs, target=classes),
     }
-
-
-def real_gpu() -> bool:
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        return False
-    try:
-        from numba import cuda
-        return cuda.is_available()
-    except Exception:
-        return False
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ MNIST-1D forward pass took 0.5 ms in a block of PyTorch calls, 2.9 ms alternatin
 """
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -31,3 +32,14 @@ def compare(fns: dict, repeats: int = 5, warmup: int = 1, rounds: int = 1) -> di
                 fn()
                 times[name].append(1e3 * (time.perf_counter() - start))
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def real_gpu() -> bool:
+    """Whether numba sees a real GPU (not the simulator): the CUDA rows are timed only then."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return False
+    try:
+        from numba import cuda
+        return cuda.is_available()
+    except Exception:
+        return False
