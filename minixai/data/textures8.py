@@ -113,6 +113,27 @@ def augment(patches: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(x, 0.0, 1.0, out=x)
 
 
+def jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Training-time augmentation of a batch (N, 3, H, W) in [0, 1]: a fresh variant per call.
+
+    Per image: one of the 8 flips / quarter turns (2 if H != W), contrast about the image's mean in [0.7, 1.3],
+    brightness in [-0.1, 0.1] and a per-channel gain in [0.85, 1.15], clipped to [0, 1]: the
+    same kinds of change ``augment`` made once when the split was cut, drawn anew every epoch
+    (``minixai.nn.fit(..., augment=jitter)``), so the network cannot learn them by heart.
+    """
+    n, square = len(x), x.shape[2] == x.shape[3]
+    out = np.empty_like(x)
+    for i, (k, flip) in enumerate(zip(rng.integers(0, 4, n), rng.integers(0, 2, n))):
+        k = k if square else 2 * (k % 2)  # a quarter turn would not fit a non-square image
+        out[i] = np.rot90(x[i, :, :, ::-1] if flip else x[i], k, axes=(1, 2))
+    mean = out.mean(axis=(1, 2, 3), keepdims=True)
+    contrast = rng.uniform(0.7, 1.3, (n, 1, 1, 1)).astype(x.dtype)
+    brightness = rng.uniform(-0.1, 0.1, (n, 1, 1, 1)).astype(x.dtype)
+    gain = rng.uniform(0.85, 1.15, (n, x.shape[1], 1, 1)).astype(x.dtype)
+    out = ((out - mean) * contrast + mean + brightness) * gain
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
 @functools.lru_cache(maxsize=2)
 def _make(split: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The split, from the on-disk cache when this code and scikit-image made it before."""

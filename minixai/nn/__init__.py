@@ -8,8 +8,8 @@ from .loss import softmax, softmax_cross_entropy
 from .model import Sequential, Signals, Trace
 from .optim import SGD, Adam
 from .pooling import GlobalAvgPool, MaxPool1d, MaxPool2d
-from .train import accuracy, fit, train_step
+from .train import accuracy, cosine_schedule, fit, train_step
 
 __all__ = ["Layer", "Record", "Conv1d", "Conv2d", "ReLU", "MaxPool1d", "MaxPool2d", "GlobalAvgPool",
            "Flatten", "Dense", "Sequential", "Trace", "Signals", "softmax", "softmax_cross_entropy",
-           "SGD", "Adam", "fit", "train_step", "accuracy", "save", "load"]
+           "SGD", "Adam", "fit", "cosine_schedule", "train_step", "accuracy", "save", "load"]

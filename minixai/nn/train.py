@@ -25,13 +25,23 @@ def accuracy(model, x, y, batch_size: int = 500, backend=None) -> float:
     return float(np.mean(model.predict(x, batch_size, backend) == np.asarray(y)))
 
 
+def cosine_schedule(progress: float) -> float:
+    """Learning-rate factor 0.5 (1 + cos(pi t)) at the fraction t of training done: 1 -> 0
+    (Loshchilov & Hutter 2017, SGDR, without restarts)."""
+    return 0.5 * (1.0 + np.cos(np.pi * progress))
+
+
 def fit(model, x, y, *, epochs: int = 10, batch_size: int = 64, optimizer=None, seed: int = 0,
-        x_val=None, y_val=None, progress: bool = True, backend=None) -> dict:
+        x_val=None, y_val=None, progress: bool = True, backend=None, augment=None, schedule=None) -> dict:
     """Train ``model`` on (x, y) for ``epochs`` passes over shuffled mini-batches.
 
-    optimizer: default Adam(lr=1e-3). Shuffling uses ``np.random.default_rng(seed)``, so a run
-    is reproducible. Returns a history: loss per epoch, validation accuracy per epoch (when
-    x_val is given) and the wall time in seconds.
+    optimizer: default Adam(lr=1e-3). ``augment(x_batch, rng) -> x_batch`` (optional) draws a
+    fresh variant of every batch, so no epoch sees the same inputs (random flips, say).
+    ``schedule(t) -> factor`` (optional) scales the optimiser's learning rate at each step by a
+    function of the fraction t in [0, 1) of the steps done (``cosine_schedule``, say). Shuffling
+    and augmentation use ``np.random.default_rng(seed)``, so a run is reproducible. Returns a
+    history: loss per epoch, validation accuracy per epoch (when x_val is given) and the wall
+    time in seconds.
     """
     x = as_float_array(x, "x")
     y = np.asarray(y)
@@ -41,20 +51,32 @@ def fit(model, x, y, *, epochs: int = 10, batch_size: int = 64, optimizer=None, 
     batch_size = positive_int(batch_size, "batch_size")
     if len(x) == 0:
         raise ParameterError("x: expected at least one training example, got 0")
+    for value, what in ((augment, "augment"), (schedule, "schedule")):
+        if value is not None and not callable(value):
+            raise ParameterError(f"{what}: expected a function or None, got {type(value).__name__}")
     optimizer = optimizer or Adam(model, lr=1e-3)
+    base_lr = optimizer.lr
     rng = np.random.default_rng(seed)
     history = {"loss": [], "val_accuracy": []}
     start = time.perf_counter()
+    batches = range(0, len(x), batch_size)
     bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress)
-    for _ in bar:
+    for epoch in bar:
         order = rng.permutation(len(x))
-        losses = [train_step(model, x[order[i:i + batch_size]], y[order[i:i + batch_size]], optimizer, backend)
-                  for i in range(0, len(x), batch_size)]
+        losses = []
+        for step, i in enumerate(batches):
+            if schedule is not None:
+                optimizer.lr = base_lr * float(schedule((epoch * len(batches) + step) / (epochs * len(batches))))
+            x_batch = x[order[i:i + batch_size]]
+            if augment is not None:
+                x_batch = augment(x_batch, rng)
+            losses.append(train_step(model, x_batch, y[order[i:i + batch_size]], optimizer, backend))
         history["loss"].append(float(np.mean(losses)))
         status = {"loss": f"{history['loss'][-1]:.4f}"}
         if x_val is not None:
             history["val_accuracy"].append(accuracy(model, x_val, y_val, backend=backend))
             status["val_acc"] = f"{history['val_accuracy'][-1]:.3f}"
         bar.set_postfix(status)
+    optimizer.lr = base_lr
     history["seconds"] = time.perf_counter() - start
     return history

@@ -5,7 +5,8 @@
 - Properties (hypothesis, random float64 models, 1-D and 2-D): the softmax weights are positive
   and sum to 1 (1e-12); the baseline score shifts the raw increases of confidence by y_c(0) and
   leaves the softmax weights unchanged (1e-12); masks are the upsampled maps scaled to [0, 1],
-  a constant map giving a zero mask; the batch size and batching of rows do not change the map
+  a constant map giving a zero mask; constant maps are scored by the baseline's pass, not one of
+  their own, and the weights equal those of scoring every mask (1e-12); the batch size and batching of rows do not change the map
   (1e-12); any conv layer can be explained.
 - Every backend agrees with numpy; bad inputs raise minixai errors.
 - ``benchmarks/cam_family.py``'s plain-PyTorch Score-CAM (the algorithm pytorch-grad-cam runs)
@@ -51,6 +52,35 @@ def test_score_cam_by_hand():
     w1 = 1 / (1 + np.exp(-5 / 6))
     np.testing.assert_allclose(weights, [[w1, 1 - w1]], rtol=1e-14)
     np.testing.assert_allclose(maps, [[w1 * np.array([1, 2, 3, 4]) + (1 - w1) * np.array([4, 3, 2, 1])]], rtol=1e-14)
+
+
+def test_constant_maps_take_the_baseline_score_without_a_pass_of_their_own():
+    # The hand model with a third channel the ReLU silences everywhere (weight 0, bias -1), and a
+    # fourth that is constant but not zero (weight 0, bias 2): both give the zero mask.
+    model, x = hand_model()
+    conv = model.layers["conv"]
+    conv.weight = np.array([[[1.0]], [[-1.0]], [[0.0]], [[0.0]]])
+    conv.bias = np.array([0.0, 5.0, -1.0, 2.0])
+    conv.out_channels = 4
+    model.layers["fc"] = dense([[2, 1, 3, -1], [1, -1, 0.5, 2]])
+    x = np.concatenate([x, x[:, :, ::-1] * 0.5])
+    seen = []
+    forward = model.forward
+
+    def counting_forward(inputs, **kwargs):
+        seen.append(len(inputs))
+        return forward(inputs, **kwargs)
+
+    model.forward = counting_forward
+    _, raw = score_cam(model, x, [0, 1], softmax=False, baseline_score=False, return_weights=True)
+    model.forward = forward
+    A = model.forward(x, stop="relu")
+    M = masks(A, (4,))
+    assert not M[:, 2:].any()
+    expected = [[model.forward(x[i:i + 1] * M[i, k])[0, c] for k in range(4)] for i, c in enumerate([0, 1])]
+    np.testing.assert_allclose(raw, expected, rtol=1e-12)
+    # forward passes: the zero input, then one batch of the 2 x 2 varying maps (the maps come from a trace)
+    assert seen == [1, 4]
 
 
 @given(model_cases())

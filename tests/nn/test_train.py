@@ -1,8 +1,10 @@
-"""Training: a few steps of SGD-momentum or Adam lower the loss; fit is reproducible under a seed."""
+"""Training: a few steps of SGD-momentum or Adam lower the loss; fit is reproducible under a seed;
+its learning-rate schedule and batch augmentation do what they say."""
 import numpy as np
 import pytest
 
-from minixai.nn import SGD, Adam, Conv1d, Dense, Flatten, ReLU, Sequential, accuracy, fit, train_step
+from minixai.errors import ParameterError
+from minixai.nn import SGD, Adam, Conv1d, Dense, Flatten, ReLU, Sequential, accuracy, cosine_schedule, fit, train_step
 
 
 def toy_data(n: int = 32, seed: int = 0):
@@ -63,3 +65,58 @@ def test_accuracy_is_the_fraction_of_correct_predictions():
     model.layers["fc"].weight[...] = np.eye(2)  # predicts the larger coordinate
     x = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [0.0, 3.0]])
     assert accuracy(model, x, np.array([0, 1, 1, 0]), backend="numpy") == 0.5
+
+
+def test_schedule_scales_the_learning_rate_at_every_step_and_is_restored_after():
+    x, y = toy_data(40)
+    model = toy_model()
+    seen = []
+
+    class Recording(SGD):
+        def step(self, grads):
+            seen.append(self.lr)
+            super().step(grads)
+
+    optimizer = Recording(model, lr=0.05)
+    fit(model, x, y, epochs=2, batch_size=8, optimizer=optimizer, schedule=cosine_schedule, progress=False)
+    steps = np.arange(10) / 10  # 2 epochs x 5 batches
+    np.testing.assert_allclose(seen, 0.05 * 0.5 * (1 + np.cos(np.pi * steps)), rtol=1e-12)
+    assert optimizer.lr == 0.05
+    assert cosine_schedule(0.0) == 1.0 and abs(cosine_schedule(1.0)) < 1e-15
+
+
+def test_a_zero_schedule_leaves_the_model_unchanged():
+    x, y = toy_data(16)
+    model = toy_model()
+    before = model.state_dict()
+    fit(model, x, y, epochs=2, batch_size=8, optimizer=SGD(model, lr=0.5), schedule=lambda t: 0.0, progress=False)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+
+
+def test_augment_sees_every_batch_with_the_fit_rng_and_its_output_is_what_trains():
+    x, y = toy_data(24)
+    calls = []
+
+    def mirror(batch, rng):
+        calls.append((len(batch), isinstance(rng, np.random.Generator)))
+        return batch[:, :, ::-1]
+
+    model, twin = toy_model(), toy_model()
+    fit(model, x, y, epochs=2, batch_size=8, optimizer=SGD(model, lr=0.05), augment=mirror, progress=False,
+        backend="numpy", seed=3)
+    assert calls == [(8, True)] * 6
+    # the same run on mirrored data, without augmentation, ends at the same weights (same shuffles)
+    fit(twin, x[:, :, ::-1], y, epochs=2, batch_size=8, optimizer=SGD(twin, lr=0.05), progress=False,
+        backend="numpy", seed=3)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, twin.state_dict()[key])
+
+
+def test_augment_and_schedule_must_be_functions():
+    x, y = toy_data(8)
+    model = toy_model()
+    with pytest.raises(ParameterError, match="augment"):
+        fit(model, x, y, augment="flip", progress=False)
+    with pytest.raises(ParameterError, match="schedule"):
+        fit(model, x, y, schedule=0.5, progress=False)
