@@ -10,7 +10,9 @@
 #     L^c   = ReLU( sum_k alpha_k A^k )
 #
 # No gradients: each map is turned into a mask, the model scores the masked input, and the
-# softmax of those scores weighs the maps.
+# softmax of those scores weighs the maps. A map the ReLU silenced everywhere is constant, its
+# mask is zero and x * 0 is the baseline input, so it costs no pass of its own (most of the
+# VGG-7's 128 maps, on a texture).
 # Figures go to $MINIXAI_FIGURES/16_score_cam (default ./figures).
 
 # %%

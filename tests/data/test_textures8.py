@@ -115,3 +115,39 @@ def test_the_disk_cache_gives_the_built_arrays_and_is_rebuilt_when_unreadable(tm
     module._make.cache_clear()
     np.testing.assert_array_equal(module._make("test", 3)[0], built[0])
     module._make.cache_clear()
+
+
+def dihedral(image: np.ndarray) -> list:
+    """The 8 flips / quarter turns of a (C, H, W) image."""
+    return [np.rot90(f, k, axes=(1, 2)) for f in (image, image[:, :, ::-1]) for k in range(4)]
+
+
+def test_jitter_turns_each_image_and_changes_only_its_contrast_brightness_and_channel_gains():
+    from minixai.data.textures8 import jitter
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.4, 0.6, (12, 3, 8, 8)).astype(np.float32)  # jittered values stay inside [0, 1]
+    out = jitter(x, np.random.default_rng(1))
+    assert out.shape == x.shape and out.dtype == np.float32
+    assert np.array_equal(out, jitter(x, np.random.default_rng(1)))
+    assert not np.array_equal(out, jitter(x, np.random.default_rng(2)))
+    turns = set()
+    for image, jittered in zip(x, out):
+        # per channel, jittered = a * turned + b with the same a / gain for every channel
+        fits = []
+        for t, turned in enumerate(dihedral(image)):
+            coefficients = [np.polyfit(turned[c].ravel(), jittered[c].ravel(), 1) for c in range(3)]
+            residual = max(np.abs(np.polyval(k, turned[c]) - jittered[c]).max() for c, k in enumerate(coefficients))
+            fits.append((residual, t, coefficients))
+        residual, t, coefficients = min(fits, key=lambda f: f[0])
+        assert residual < 1e-5
+        turns.add(t)
+        slopes = np.array([k[0] for k in coefficients])
+        assert np.all((slopes > 0.7 * 0.85 - 1e-5) & (slopes < 1.3 * 1.15 + 1e-5))
+    assert len(turns) > 3  # the turns vary from image to image
+
+
+def test_jitter_keeps_values_in_the_unit_range_and_handles_non_square_images():
+    from minixai.data.textures8 import jitter
+    x = np.random.default_rng(0).uniform(0, 1, (6, 3, 4, 7)).astype(np.float32)
+    out = jitter(x, np.random.default_rng(0))
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1

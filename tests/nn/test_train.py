@@ -83,6 +83,9 @@ def test_schedule_scales_the_learning_rate_at_every_step_and_is_restored_after()
     np.testing.assert_allclose(seen, 0.05 * 0.5 * (1 + np.cos(np.pi * steps)), rtol=1e-12)
     assert optimizer.lr == 0.05
     assert cosine_schedule(0.0) == 1.0 and abs(cosine_schedule(1.0)) < 1e-15
+    # with a warm-up: a linear ramp to 1 over the first tenth, then the cosine over what is left
+    np.testing.assert_allclose([cosine_schedule(t, warmup=0.1) for t in (0.0, 0.05, 0.1, 0.55, 1.0)],
+                               [0.0, 0.5, 1.0, 0.5, 0.0], atol=1e-15)
 
 
 def test_a_zero_schedule_leaves_the_model_unchanged():
