@@ -1,8 +1,9 @@
 """Engine speed: forward and forward+backward per backend, against PyTorch on the same weights.
 
 Cases: (a) the MNIST-1D CNN, batch 100 of (1, 40); (b) the VGG-7, batch 32 of (3, 64, 64).
-Modes: ``forward``; ``fwd+bwd params`` (a training step without the update: the input
-gradient and every parameter gradient); ``fwd+bwd input`` (the input gradient only, what a
+Modes: ``forward`` (``model(x)``, keeping no trace, as PyTorch under ``no_grad``); ``fwd+bwd
+params`` (a training step without the update: the input gradient and every parameter
+gradient); ``fwd+bwd input`` (the input gradient only, what a
 saliency method asks for). Backends: numpy (the reference: one run, no warm-up, and only the
 MNIST-1D case unless ``--numpy-vgg``), numba, and cuda where a GPU is present (never under
 numba's simulator). PyTorch, when importable, runs the model from ``minixai.interop.to_torch``
@@ -50,8 +51,8 @@ MODES = ["forward", "fwd+bwd params", "fwd+bwd input"]
 
 def minixai_step(model, x, grad, backend, mode: str):
     """The function to time: one forward (and backward) pass of ``model`` on ``backend``."""
-    if mode == "forward":
-        return lambda: model.trace(x, backend=backend).output
+    if mode == "forward":  # model(x): no trace kept, as torch under no_grad
+        return lambda: model.forward(x, backend=backend)
     params = mode == "fwd+bwd params"
     return lambda: model.trace(x, backend=backend).backward(grad, params=params)
 
