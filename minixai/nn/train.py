@@ -27,10 +27,11 @@ def accuracy(model, x, y, batch_size: int = 500, backend=None) -> float:
 
 def cosine_schedule(progress: float, warmup: float = 0.0) -> float:
     """Learning-rate factor at the fraction t of training done: 0.5 (1 + cos(pi t)), 1 -> 0
-    (Loshchilov & Hutter 2017, SGDR, without restarts). With ``warmup`` w > 0 the factor first
-    rises linearly from 0 to 1 over t < w (Goyal et al. 2017), then follows the cosine over [w, 1]:
-    Adam's first steps at the full rate can blow a fresh network's logits up and leave every
-    ReLU dead (seen training the VGG-7: epoch-1 loss 28, then ln 8 for good)."""
+    (Loshchilov & Hutter 2017, SGDR, without restarts). With ``warmup`` w in (0, 1) the factor
+    first rises linearly from 0 to 1 over t < w (Goyal et al. 2017), then follows the cosine
+    over [w, 1]."""
+    if not 0.0 <= warmup < 1.0:
+        raise ParameterError(f"warmup: expected a fraction in [0, 1), got {warmup!r}")
     if progress < warmup:
         return progress / warmup
     return float(0.5 * (1.0 + np.cos(np.pi * (progress - warmup) / (1.0 - warmup))))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minixai.data import textures8
-from minixai.errors import ParameterError, UnknownNameError
+from minixai.errors import ParameterError, ShapeError, UnknownNameError
 
 module = importlib.import_module("minixai.data.textures8")
 
@@ -151,3 +151,5 @@ def test_jitter_keeps_values_in_the_unit_range_and_handles_non_square_images():
     x = np.random.default_rng(0).uniform(0, 1, (6, 3, 4, 7)).astype(np.float32)
     out = jitter(x, np.random.default_rng(0))
     assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    with pytest.raises(ShapeError, match="x: expected a batch of images"):
+        jitter(x[0], np.random.default_rng(0))

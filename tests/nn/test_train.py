@@ -123,3 +123,5 @@ def test_augment_and_schedule_must_be_functions():
         fit(model, x, y, augment="flip", progress=False)
     with pytest.raises(ParameterError, match="schedule"):
         fit(model, x, y, schedule=0.5, progress=False)
+    with pytest.raises(ParameterError, match="warmup"):
+        cosine_schedule(0.5, warmup=1.0)
