@@ -9,17 +9,21 @@ MNIST-1D case unless ``--numpy-vgg``), numba, and cuda where a GPU is present (n
 numba's simulator). PyTorch, when importable, runs the model from ``minixai.interop.to_torch``
 in float32 with as many threads as numba uses.
 
-    python benchmarks/engine.py [--repeats 5] [--quick] [--threads N] [--keep-freed-memory]
+    python benchmarks/engine.py [--repeats 5] [--quick] [--threads N] [--blas-core NAME]
                                 [--numpy-vgg] [--cold-start]
 
 Medians of ``--repeats`` runs after one warm-up (the first compiles), in two rounds of blocks
 per candidate (``timing.compare``), so a burst of load from elsewhere lands on all of them. ``--threads N`` reruns the script with N
 threads for BLAS, numba and PyTorch alike; on a machine shared with other work, ``--threads 1``
 is the comparison to trust, since two threads that must meet at every parallel step wait for
-whichever one the scheduler has parked. ``--keep-freed-memory`` sets glibc's malloc thresholds
-so freed arrays are reused instead of page-faulted in afresh on every pass (minixai keeps every
-activation of a trace and frees them all at the end; that costs the MNIST-1D forward pass about
-as much as its arithmetic). ``--cold-start`` also times the first forward+backward
+whichever one the scheduler has parked. The numba backend tunes glibc's malloc when imported
+(``minixai/backends/_malloc.py``), and PyTorch runs in the same process, so both get it; set
+``MINIXAI_KEEP_FREED_MEMORY=0`` to see a pass page-fault its fresh arrays instead.
+``--blas-core NAME`` reruns with ``OPENBLAS_CORETYPE=NAME``: OpenBLAS picks its kernels from
+the processor's family and model, and falls back to older ones for a processor it does not know
+(the header prints the kernels in use; this machine's AMD family 26 gets "Haswell", AVX2,
+though it has AVX-512: ``--blas-core SkylakeX`` runs the AVX-512 kernels; PyTorch brings its own
+BLAS and is not affected). ``--cold-start`` also times the first forward+backward
 in a fresh process with an empty kernel cache, then again with the cache warm. Numbers are
 printed, never asserted: read them next to the load average.
 """
@@ -113,7 +117,13 @@ def run(repeats: int, numpy_vgg: bool) -> None:
           + (f", torch {threads}" if threads else ", PyTorch not installed"))
     for note in notes:
         print(note)
-    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    from threadpoolctl import threadpool_info
+
+    from minixai.backends import numba_cpu
+    kernels = ", ".join(f"{lib['internal_api']} {lib.get('architecture')}" for lib in threadpool_info()
+                        if lib["user_api"] == "blas")
+    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; NumPy's BLAS kernels: "
+          f"{kernels}; glibc keeps freed memory: {numba_cpu.MALLOC_TUNED}")
     columns = list(found) + (["torch"] if threads else [])
     header = f"{'case':<28}{'mode':<16}" + "".join(f"{c:>10}" for c in columns) + (f"{'numba/torch':>13}" if threads else "")
     print(header)
@@ -173,15 +183,13 @@ def cold_start() -> None:
 
 
 def environment(args) -> dict:
-    """Environment variables the run needs, read by BLAS and glibc at start-up (so: a new process)."""
+    """Environment variables the run needs, read by BLAS at start-up (so: a new process)."""
     env = {}
     if args.threads:
         n = str(args.threads)
         env.update(OPENBLAS_NUM_THREADS=n, OMP_NUM_THREADS=n, MKL_NUM_THREADS=n, NUMBA_NUM_THREADS=n)
-    if args.keep_freed_memory:
-        # glibc returns freed blocks of ~100 kB and up to the system, so every pass page-faults its
-        # arrays in again; these thresholds make it keep them (for NumPy and PyTorch alike).
-        env.update(MALLOC_MMAP_THRESHOLD_=str(1 << 30), MALLOC_TRIM_THRESHOLD_=str(1 << 30))
+    if args.blas_core:
+        env.update(OPENBLAS_CORETYPE=args.blas_core)
     return env
 
 
@@ -190,8 +198,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per candidate (median reported)")
     parser.add_argument("--quick", action="store_true", help="2 timed runs per candidate")
     parser.add_argument("--threads", type=int, help="threads for BLAS, numba and PyTorch (default: numba's)")
-    parser.add_argument("--keep-freed-memory", action="store_true",
-                        help="run with glibc keeping freed memory (no page faults from fresh arrays)")
+    parser.add_argument("--blas-core", help="OPENBLAS_CORETYPE for this run (SkylakeX, Haswell, Zen, ...)")
     parser.add_argument("--numpy-vgg", action="store_true", help="also time the NumPy reference on the VGG-7 (slow)")
     parser.add_argument("--cold-start", action="store_true", help="also time compilation in fresh processes")
     args = parser.parse_args(argv)
@@ -199,8 +206,6 @@ def main(argv=None) -> None:
     if any(os.environ.get(k) != v for k, v in env.items()):
         os.execve(sys.executable, [sys.executable, __file__, *(argv if argv is not None else sys.argv[1:])],
                   dict(os.environ, **env))
-    if args.keep_freed_memory:
-        print("glibc keeps freed memory (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ set)")
     start = time.perf_counter()
     run(2 if args.quick else args.repeats, args.numpy_vgg)
     if args.cold_start:

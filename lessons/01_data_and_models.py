@@ -68,7 +68,8 @@ print(f"MNIST-1D: {len(x)} training samples; mean |x| inside the evidence mask {
 # ## Slide "Datasets: HMT" and its stand-in, textures8
 # HMT has eight tissue classes of 150 x 150 tiles (Kather et al. 2016). textures8 has eight
 # texture classes of 64 x 64 patches cut from scikit-image's images; train and test patches come
-# from disjoint regions of each image. It is a stand-in, not HMT.
+# from disjoint regions of each image (96 x 96 cells, a seeded quarter of them, scattered over
+# the image, for test). It is a stand-in, not HMT.
 
 # %%
 xt, yt = textures8("train")

@@ -21,8 +21,6 @@ arithmetic is many times slower on most GPUs) and float64 data in float64. Built
 """
 from __future__ import annotations
 
-import math
-
 from numba import cuda
 
 
@@ -252,13 +250,13 @@ def maxpool2d_forward(x, y, switches, kh, kw, sh, sw):
     """y[n, c, i, j] = max_{p, q} x[n, c, i*sh + p, j*sw + q]; switches[n, c, i, j] = row * W + col of that max.
 
     x (N, C, H, W), y and switches (N, C, HO, WO). One thread per output element, scanning its
-    window row by row from -inf and switch 0, as the reference does. Only a strictly larger
+    window row by row from its first element, as the reference does. Only a strictly larger
     value moves the switch, so ties go to the first maximum in scan order.
     """
     width = x.shape[3]
     for k in range(cuda.grid(1), y.size, cuda.gridsize(1)):
         n, c, i, j = unravel4(k, y.shape)
-        best, switch = y.dtype.type(-math.inf), 0
+        best, switch = x[n, c, i * sh, j * sw], i * sh * width + j * sw
         for p in range(kh):
             for q in range(kw):
                 value = x[n, c, i * sh + p, j * sw + q]

@@ -178,15 +178,16 @@ def conv2d_backward_params(g, x, w_shape: tuple, stride: tuple, padding: tuple) 
     return dw, db
 
 
-def maxpool2d_forward(x, kernel: tuple, stride: tuple) -> tuple:
-    """Same contract as reference.maxpool2d_forward: x (N, C, H, W) -> (y, switches int64), both (N, C, HO, WO)."""
+def maxpool2d_forward(x, kernel: tuple, stride: tuple, switches: bool = True) -> tuple:
+    """Same contract as reference.maxpool2d_forward: x (N, C, H, W) -> (y, switches int64), both
+    (N, C, HO, WO); (y, None) when ``switches`` is False."""
     x = _device(x)
     n, c, h, wd = x.shape
     (kh, kw), (sh, sw) = kernel, stride
     shape = (n, c, _output_size(h, kh, sh, 0), _output_size(wd, kw, sw, 0))
-    y, switches = cuda.device_array(shape, x.dtype), cuda.device_array(shape, np.int64)
-    _launch(K.maxpool2d_forward, y.size, x, y, switches, kh, kw, sh, sw)
-    return y, switches
+    y, where = cuda.device_array(shape, x.dtype), cuda.device_array(shape, np.int64)
+    _launch(K.maxpool2d_forward, y.size, x, y, where, kh, kw, sh, sw)
+    return y, (where if switches else None)
 
 
 def maxpool2d_backward(g, switches, x_shape: tuple):

@@ -17,26 +17,36 @@ Every function has the reference's name, signature, shapes and dtypes (float32 a
 - ``map`` compiles each scalar function once per dtype into a NumPy ufunc (``numba.vectorize``),
   kept in a dict keyed by the function.
 - Kernels are cached on disk (``cache=True``), so a second process starts without compiling.
-- Threads: BLAS's, as NumPy sets them (``OPENBLAS_NUM_THREADS``); the njit kernels run serial
-  (why: ``_numba_kernels.PARALLEL``).
+- Freed arrays stay in the heap for the next pass instead of going back to the system
+  (``_malloc``; ``MINIXAI_KEEP_FREED_MEMORY=0`` turns it off).
+- Threads: as many as BLAS has (``OPENBLAS_NUM_THREADS``). A convolution's chunks are shared
+  among them, each chunk's copies and product in one thread with BLAS held to one thread
+  meanwhile (``_each_chunk``); a single chunk gets BLAS's threads for its product. The njit
+  kernels themselves are compiled serial (why: ``_numba_kernels.PARALLEL``).
 
 ``NUMBA_DISABLE_JIT=1`` runs the same kernels as plain Python (slow, but steppable).
 """
 from __future__ import annotations
 
+import functools
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from . import _numba_kernels as kernels
+from ._malloc import keep_freed_memory
 # Host NumPy arrays are this backend's arrays too: the array plumbing, the dense layer (one BLAS
 # call already) and GAP's broadcast backward are the reference's own functions.
 from .reference import (add, asarray, dense_backward_input, dense_backward_params, dense_forward,  # noqa: F401
                         gap_backward, reshape, to_numpy, zeros)
 
 NAME = "numba"
+
+MALLOC_TUNED = keep_freed_memory()  # see ``_malloc``: no page faults for each pass's fresh arrays
 
 WINOGRAD_MIN_CHANNELS = 16
 # Measured on the VGG-7: 1 to 2 MB of scratch per chunk ran fastest single-threaded (it stays in
@@ -81,6 +91,47 @@ def _chunks(n: int, bytes_per_image: int):
     """Slices of the batch, each with at most CHUNK_BYTES of scratch (at least one image)."""
     step = max(1, CHUNK_BYTES // max(1, bytes_per_image))
     return [slice(i, min(n, i + step)) for i in range(0, n, step)]
+
+
+def _each_chunk(work, chunks: list) -> list:
+    """``[work(s) for s in chunks]``, the chunks shared among ``_threads()`` threads when there are
+    several chunks and several threads.
+
+    A chunk's copies (njit, nogil) and its product run in one thread, with BLAS held to one
+    thread meanwhile, so both cores work on the copies too instead of BLAS alone. Each chunk
+    writes its own slice of the output (or returns its own partial sum, added up in chunk order
+    by the caller), so the result has the same bits as the serial loop.
+    """
+    threads = min(len(chunks), _threads())
+    # One parallel region at a time: another thread's call meanwhile runs its chunks serially
+    # (BLAS is held to one thread then), and the limit is restored by the call that set it.
+    if threads < 2 or not _one_region.acquire(blocking=False):
+        return [work(s) for s in chunks]
+    try:
+        with _blas().limit(limits=1):
+            return list(_pool(threads).map(work, chunks))
+    finally:
+        _one_region.release()
+
+
+_one_region = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _blas():
+    """threadpoolctl's handle on the BLAS libraries NumPy loaded."""
+    return ThreadpoolController().select(user_api="blas")
+
+
+def _threads() -> int:
+    """How many threads the chunks share: as many as BLAS runs (``OPENBLAS_NUM_THREADS``, or
+    ``threadpoolctl.threadpool_limits`` around a call)."""
+    return max([lib.num_threads for lib in _blas().lib_controllers] or [1])
+
+
+@functools.lru_cache(maxsize=4)
+def _pool(threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(threads, thread_name_prefix="minixai-chunks")
 
 
 _workspace = threading.local()
@@ -141,6 +192,15 @@ def _channels_first(g: np.ndarray) -> np.ndarray:
     return out.reshape(o, n * ho * wo)
 
 
+def _im2col(x: np.ndarray, kh, kw, sh, sw, ph, pw, ho, wo, cols: np.ndarray) -> None:
+    """cols of x (see ``kernels.im2col``); 1-D signals at stride 1 take ``kernels.im2col_1d``."""
+    n, c, h, w = x.shape
+    if (h, kh, sh, sw, ph) == (1, 1, 1, 1, 0):
+        kernels.im2col_1d(x, kw, pw, wo, cols, _scratch("padded", (c, n, w + 2 * pw), x.dtype))
+    else:
+        kernels.im2col(x, kh, kw, sh, sw, ph, pw, ho, wo, cols)
+
+
 def _tiles(ho: int, wo: int) -> tuple:
     """Number of 2x2 output blocks down and across (edge blocks may stick out)."""
     return (ho + 1) // 2, (wo + 1) // 2
@@ -158,21 +218,27 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: t
         th, tw = _tiles(ho, wo)
         u = _winograd_weights(w)
         bias = np.zeros(o, x.dtype) if b is None else b
-        for s in _chunks(n, 16 * max(c, o) * th * tw * x.itemsize):
+
+        def winograd(s):
             tiles = (s.stop - s.start) * th * tw
             v = _scratch("tiles_in", (16, c, tiles), x.dtype)
             m = _scratch("tiles_out", (16, o, tiles), x.dtype)
             kernels.winograd_input(x[s], ph, pw, th, tw, v)
             kernels.winograd_output(np.matmul(u, v, out=m), bias, th, tw, y[s])
+
+        _each_chunk(winograd, _chunks(n, 16 * max(c, o) * th * tw * x.itemsize))
         return y
     w2 = w.reshape(o, c * kh * kw)
     y3 = y.reshape(n, o, ho * wo)
-    bias = np.zeros((o, 1), x.dtype) if b is None else b[:, None]
-    for s in _chunks(n, c * kh * kw * ho * wo * x.itemsize):
+    bias = np.zeros(o, x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
+
+    def im2col(s):
         cols = _scratch("cols", (c * kh * kw, (s.stop - s.start) * ho * wo), x.dtype)
-        kernels.im2col(x[s], kh, kw, sh, sw, ph, pw, ho, wo, cols)
+        _im2col(x[s], kh, kw, sh, sw, ph, pw, ho, wo, cols)
         product = np.matmul(w2, cols, out=_scratch("product", (o, cols.shape[1]), x.dtype))
-        np.add(product.reshape(o, s.stop - s.start, ho * wo).transpose(1, 0, 2), bias, out=y3[s])
+        kernels.add_bias_channels_first(product.reshape(o, s.stop - s.start, ho * wo), bias, y3[s])
+
+    _each_chunk(im2col, _chunks(n, c * kh * kw * ho * wo * x.itemsize))
     return y
 
 
@@ -193,10 +259,13 @@ def conv2d_backward_input(g: np.ndarray, w: np.ndarray, x_shape: tuple, stride: 
         return conv2d_forward(g, flipped, None, (1, 1), (kh - 1 - ph, kw - 1 - pw))
     dx = np.empty(x_shape, dtype=g.dtype)
     w2_t = w.reshape(o, c * kh * kw).T
-    for s in _chunks(n, c * kh * kw * ho * wo * g.itemsize):
+
+    def col2im(s):
         g_t = _channels_first(g[s])
         cols = np.matmul(w2_t, g_t, out=_scratch("cols", (c * kh * kw, g_t.shape[1]), g.dtype))
         kernels.col2im(cols, kh, kw, sh, sw, ph, pw, ho, wo, dx[s])
+
+    _each_chunk(col2im, _chunks(n, c * kh * kw * ho * wo * g.itemsize))
     return dx
 
 
@@ -208,38 +277,61 @@ def conv2d_backward_params(g: np.ndarray, x: np.ndarray, w_shape: tuple, stride:
     (sh, sw), (ph, pw) = stride, padding
     if _winograd_applies(w_shape, stride):
         th, tw = _tiles(ho, wo)
-        du = np.zeros((16, o, c), dtype=g.dtype)
-        for s in _chunks(n, 16 * (c + o) * th * tw * g.itemsize):
+
+        def winograd(s):
             tiles = (s.stop - s.start) * th * tw
             v = _scratch("tiles_in", (16, c, tiles), g.dtype)
             m = _scratch("tiles_out", (16, o, tiles), g.dtype)
             kernels.winograd_input(x[s], ph, pw, th, tw, v)
             kernels.winograd_grad_output(g[s], th, tw, m)
-            du += np.matmul(m, v.transpose(0, 2, 1))
+            return np.matmul(m, v.transpose(0, 2, 1))
+
+        du = np.zeros((16, o, c), dtype=g.dtype)
+        for partial in _each_chunk(winograd, _chunks(n, 16 * (c + o) * th * tw * g.itemsize)):
+            du += partial
         gm = G.astype(g.dtype)
         dw = gm.T @ du.transpose(1, 2, 0).reshape(o, c, 4, 4) @ gm
         return dw, g.reshape(n, o, ho * wo).sum(axis=2).sum(axis=0)
+
+    def im2col(s):
+        cols = _scratch("cols", (c * kh * kw, (s.stop - s.start) * ho * wo), g.dtype)
+        _im2col(x[s], kh, kw, sh, sw, ph, pw, ho, wo, cols)
+        g_t = _channels_first(g[s])
+        return g_t @ cols.T, g_t.sum(axis=1)
+
     dw = np.zeros((o, c * kh * kw), dtype=g.dtype)
     db = np.zeros(o, dtype=g.dtype)
-    for s in _chunks(n, c * kh * kw * ho * wo * g.itemsize):
-        cols = _scratch("cols", (c * kh * kw, (s.stop - s.start) * ho * wo), g.dtype)
-        kernels.im2col(x[s], kh, kw, sh, sw, ph, pw, ho, wo, cols)
-        g_t = _channels_first(g[s])
-        dw += g_t @ cols.T
-        db += g_t.sum(axis=1)
+    for dw_part, db_part in _each_chunk(im2col, _chunks(n, c * kh * kw * ho * wo * g.itemsize)):
+        dw += dw_part
+        db += db_part
     return dw.reshape(w_shape), db
 
 
-def maxpool2d_forward(x: np.ndarray, kernel: tuple, stride: tuple) -> tuple:
-    """Same contract as ``reference.maxpool2d_forward`` (first maximum in scan order wins)."""
+def maxpool2d_forward(x: np.ndarray, kernel: tuple, stride: tuple, switches: bool = True) -> tuple:
+    """Same contract as ``reference.maxpool2d_forward`` (first maximum in scan order wins); pools
+    of 2 (1-D and 2-D) take the unrolled kernels.
+
+    Without ``switches`` the kernels write them to reused scratch: a fresh int64 array per pass,
+    freed at once, was what made glibc hand memory back and page-fault it in again (218 minor
+    faults per MNIST-1D forward pass, none without it).
+    """
     x = np.ascontiguousarray(x)
     n, c, h, wd = x.shape
     (kh, kw), (sh, sw) = kernel, stride
     ho, wo = _output_size(h, kh, sh, 0), _output_size(wd, kw, sw, 0)
     y = np.empty((n * c, ho * wo), dtype=x.dtype)
-    switches = np.empty((n * c, ho * wo), dtype=np.int64)
-    kernels.maxpool_forward(x.reshape(n * c, h * wd), wd, kh, kw, sh, sw, wo, y, switches)
-    return y.reshape(n, c, ho, wo), switches.reshape(n, c, ho, wo)
+    shape = (n * c, ho * wo)
+    where = np.empty(shape, np.int64) if switches else _scratch("switches", shape, np.int64)
+    if (kh, kw, sh, sw) == (1, 2, 1, 2) and wd % 2 == 0 and not switches:
+        # Values alone: with an even width no pair straddles two rows, so all rows are one long
+        # row (longer vector loops; the switches this computes would be wrong, and are dropped).
+        kernels.maxpool_pairs(x.reshape(1, 1, -1), y.reshape(1, 1, -1), where.reshape(1, 1, -1))
+    elif (kh, kw, sh, sw) in ((1, 2, 1, 2), (2, 2, 2, 2)):
+        pool = kernels.maxpool_pairs if kh == 1 else kernels.maxpool_quads
+        pool(x.reshape(n * c, h, wd), y.reshape(n * c, ho, wo), where.reshape(n * c, ho, wo))
+    else:
+        kernels.maxpool_forward(x.reshape(n * c, h * wd), wd, kh, kw, sh, sw, wo, y, where)
+    return y.reshape(n, c, ho, wo), (where.reshape(n, c, ho, wo) if switches else None)
 
 
 def maxpool2d_backward(g: np.ndarray, switches: np.ndarray, x_shape: tuple) -> np.ndarray:

@@ -119,27 +119,30 @@ def conv2d_backward_params(g: np.ndarray, x: np.ndarray, w_shape: tuple, stride:
     return dw, g.sum(axis=(0, 2, 3))
 
 
-def maxpool2d_forward(x: np.ndarray, kernel: tuple, stride: tuple) -> tuple:
+def maxpool2d_forward(x: np.ndarray, kernel: tuple, stride: tuple, switches: bool = True) -> tuple:
     """y[n, c, i, j] = max over the window at (i*sh, j*sw); switches = flat index h*W + w of the max.
 
-    x (N, C, H, W) -> (y (N, C, HO, WO), switches int64 (N, C, HO, WO)). No padding.
-    Offsets are scanned row by row and only a strictly larger value moves the switch, so ties
-    go to the first maximum in scan order (the same on every backend).
+    x (N, C, H, W) -> (y (N, C, HO, WO), switches int64 (N, C, HO, WO)), or (y, None) when
+    ``switches`` is False (a pass that keeps no record, ``Layer.infer``). No padding.
+    The scan starts at the window's first element and goes row by row; only a strictly larger
+    value moves the switch, so ties go to the first maximum in scan order (the same on every
+    backend). A NaN therefore wins only where it comes first in its window; model inputs are
+    checked for NaN, so none arises from them.
     """
     n, c, h, wd = x.shape
     (kh, kw), (sh, sw) = kernel, stride
     ho, wo = _output_size(h, kh, sh, 0), _output_size(wd, kw, sw, 0)
     rows = np.arange(ho)[:, None] * sh
     cols = np.arange(wo)[None, :] * sw
-    y = np.full((n, c, ho, wo), -np.inf, dtype=x.dtype)
-    switches = np.zeros((n, c, ho, wo), dtype=np.int64)
+    y = x[:, :, 0:sh * ho:sh, 0:sw * wo:sw].copy()
+    where = np.broadcast_to(rows * wd + cols, y.shape).astype(np.int64)
     for p in range(kh):
         for q in range(kw):
             candidate = x[:, :, p:p + sh * ho:sh, q:q + sw * wo:sw]
             larger = candidate > y
             y = np.where(larger, candidate, y)
-            switches = np.where(larger, (rows + p) * wd + (cols + q), switches)
-    return y, switches
+            where = np.where(larger, (rows + p) * wd + (cols + q), where)
+    return y, (where if switches else None)
 
 
 def maxpool2d_backward(g: np.ndarray, switches: np.ndarray, x_shape: tuple) -> np.ndarray:

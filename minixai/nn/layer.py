@@ -78,6 +78,11 @@ class Layer:
         """(y, saved) for input x on backend B."""
         raise NotImplementedError
 
+    def infer(self, x, B, params: dict):
+        """y alone, for a pass that keeps no record (``Sequential.forward``): forward's output,
+        unless a layer can skip what only a backward pass reads (max-pool switches)."""
+        return self.forward(x, B, params)[0]
+
     def backward(self, r_out, fwd: Record, ref: Record | None = None):
         """Local derivative: the signal at the input from the signal at the output."""
         raise NotImplementedError

@@ -185,15 +185,16 @@ class Sequential:
         """Output of layers ``start``..``stop`` on x (default: all, the logits) as a host array.
 
         The same computation as ``trace(...).output``, but each activation is dropped as soon as
-        the next layer has read it: no records, and the memory allocator can hand the same
-        blocks back layer after layer (the trace's many live arrays are fresh pages on every
-        pass, which cost the MNIST-1D forward pass a third of its time).
+        the next layer has read it and nothing a backward pass needs is made (``Layer.infer``:
+        no records, no max-pool switches), so the memory allocator can hand the same blocks back
+        layer after layer (the trace's many live arrays are fresh pages on every pass, which
+        cost the MNIST-1D forward pass a third of its time).
         """
         names, x, B = self._prepare(x, start, stop, backend)
         a = B.asarray(x)
         for name in names:
             layer = self.layers[name]
-            a, _ = layer.forward(a, B, _params(layer, B, x.dtype))
+            a = layer.infer(a, B, _params(layer, B, x.dtype))
         return B.to_numpy(a)
 
     def _prepare(self, x, start, stop, backend) -> tuple:

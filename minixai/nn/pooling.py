@@ -38,6 +38,9 @@ class MaxPool2d(Layer):
         y, switches = B.maxpool2d_forward(x, self.kernel_size, self.stride)
         return y, {"switches": switches}
 
+    def infer(self, x, B, params: dict):
+        return B.maxpool2d_forward(x, self.kernel_size, self.stride, switches=False)[0]
+
     def backward(self, r_out, fwd: Record, ref: Record | None = None):
         """r_in = r_out routed to the forward argmax (switches)"""
         return fwd.backend.maxpool2d_backward(r_out, fwd.saved["switches"], fwd.x.shape)
@@ -63,6 +66,11 @@ class MaxPool1d(MaxPool2d):
         n, c, length = x.shape
         y, switches = B.maxpool2d_forward(B.reshape(x, (n, c, 1, length)), self.kernel_size, self.stride)
         return B.reshape(y, (n, c, y.shape[3])), {"switches": switches}
+
+    def infer(self, x, B, params: dict):
+        n, c, length = x.shape
+        y, _ = B.maxpool2d_forward(B.reshape(x, (n, c, 1, length)), self.kernel_size, self.stride, switches=False)
+        return B.reshape(y, (n, c, y.shape[3]))
 
     def backward(self, r_out, fwd: Record, ref: Record | None = None):
         """r_in = r_out routed to the forward argmax (switches)"""

@@ -148,11 +148,8 @@ def test_winograd_convolutions_agree_with_reference(backend, case, dtype, seed):
     assert_agrees(db, db_ref, "db")
 
 
-@pytest.mark.backends("numba")
-@given(case=st.one_of(conv2d_cases, winograd_cases(max_batch=4)), seed=seeds())
-def test_numba_gives_the_same_convolution_whatever_the_batch_chunk_size(backend, case, seed):
-    # numba splits a batch into chunks of at most CHUNK_BYTES of scratch; one image a chunk must
-    # give the same numbers as the whole batch at once.
+def numba_convolutions(case, seed: int):
+    """A function running numba_cpu's three convolution ops on seeded arrays of ``case``'s shapes."""
     from minixai.backends import numba_cpu
     x, w = make_array(seed, case.x_shape), make_array(seed + 1, case.w_shape)
     g = make_array(seed + 2, case.y_shape)
@@ -162,11 +159,55 @@ def test_numba_gives_the_same_convolution_whatever_the_batch_chunk_size(backend,
                 numba_cpu.conv2d_backward_input(g, w, case.x_shape, case.stride, case.padding),
                 *numba_cpu.conv2d_backward_params(g, x, case.w_shape, case.stride, case.padding))
 
+    return ops
+
+
+@pytest.mark.backends("numba")
+@given(case=st.one_of(conv2d_cases, winograd_cases(max_batch=4)), seed=seeds())
+def test_numba_gives_the_same_convolution_whatever_the_batch_chunk_size(backend, case, seed):
+    # numba splits a batch into chunks of at most CHUNK_BYTES of scratch; one image a chunk must
+    # give the same numbers as the whole batch at once.
+    from minixai.backends import numba_cpu
+    ops = numba_convolutions(case, seed)
     whole = ops()
     with mock.patch.object(numba_cpu, "CHUNK_BYTES", 1):
         chunked = ops()
     for a, b in zip(chunked, whole):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.backends("numba")
+@given(case=st.one_of(conv2d_cases, winograd_cases(max_batch=4)), seed=seeds())
+def test_numba_chunks_shared_among_threads_give_the_serial_bits(backend, case, seed):
+    # With BLAS on two threads the chunks run side by side (_each_chunk), each with one-thread
+    # BLAS; every chunk writes its own slice or partial sum, so the bits equal the serial loop's.
+    from threadpoolctl import threadpool_limits
+
+    from minixai.backends import numba_cpu
+    ops = numba_convolutions(case, seed)
+    with mock.patch.object(numba_cpu, "CHUNK_BYTES", 1):
+        with threadpool_limits(1, user_api="blas"):
+            serial = ops()
+        with threadpool_limits(2, user_api="blas"), \
+                mock.patch.object(numba_cpu, "_pool", wraps=numba_cpu._pool) as pool:
+            threaded = ops()
+    assert pool.called == (case.x_shape[0] > 1)  # one image is one chunk: nothing to share
+    for a, b in zip(threaded, serial):
+        np.testing.assert_array_equal(a, b)
+
+
+@given(n=st.integers(1, 4), c=st.integers(1, 5), width=st.integers(1, 12), kw=st.integers(1, 5),
+       pw=st.integers(0, 4), dtype=dtypes, seed=seeds())
+def test_the_1d_im2col_equals_the_general_one(n, c, width, kw, pw, dtype, seed):
+    # numba_cpu copies 1-D signals at stride 1 through a padded buffer (kernels.im2col_1d).
+    from minixai.backends import _numba_kernels
+    wo = width + 2 * pw - kw + 1
+    assume(wo >= 1)
+    x = make_array(seed, (n, c, 1, width), dtype)
+    general, fast = (np.full((c * kw, n * wo), np.nan, dtype) for _ in range(2))
+    _numba_kernels.im2col(x, 1, kw, 1, 1, 0, pw, 1, wo, general)
+    _numba_kernels.im2col_1d(x, kw, pw, wo, fast, np.full((c, n, width + 2 * pw), np.nan, dtype))
+    np.testing.assert_array_equal(fast, general)
 
 
 pool2d_cases = pool_cases().map(lambda case: case.as_2d())
@@ -179,6 +220,31 @@ def test_maxpool2d_forward_values_and_switches_equal_reference(backend, case, dt
     np.testing.assert_array_equal(y, y_ref)
     assert y.dtype == y_ref.dtype
     np.testing.assert_array_equal(switches, switches_ref)
+    # Layer.infer's call: the same values and no switches.
+    B = backends.get(backend)
+    y_alone, none = B.maxpool2d_forward(B.asarray(x), case.kernel, case.stride, switches=False)
+    assert none is None
+    np.testing.assert_array_equal(B.to_numpy(y_alone), y_ref)
+
+
+@pytest.mark.parametrize("kernel", [(1, 2), (2, 2)])
+@given(height=st.integers(2, 7), width=st.integers(2, 9), dtype=dtypes, seed=seeds(),
+       kind=st.sampled_from(["normal", "ties"]))
+def test_pools_of_two_take_their_own_kernels_and_equal_the_general_one(kernel, height, width, dtype, seed, kind):
+    # numba_cpu runs the 1-D and 2-D pools of 2 through unrolled kernels (odd sizes drop the last
+    # row or column); values and switches must be the general kernel's and the reference's.
+    from minixai.backends import _numba_kernels, numba_cpu
+    x = make_array(seed, (2, 3, height, width), dtype, kind)
+    (y, switches), (y_ref, switches_ref) = numba_cpu.maxpool2d_forward(x, kernel, kernel), \
+        reference.maxpool2d_forward(x, kernel, kernel)
+    y_general, switches_general = np.empty_like(y), np.empty_like(switches)
+    ho, wo = y.shape[2:]
+    _numba_kernels.maxpool_forward(x.reshape(6, -1), width, *kernel, *kernel, wo, y_general.reshape(6, -1),
+                                   switches_general.reshape(6, -1))
+    for a, b in ((y, y_ref), (switches, switches_ref), (y_general, y_ref), (switches_general, switches_ref)):
+        np.testing.assert_array_equal(a, b)
+    # Values alone (even widths run the 1-D pool as one long row).
+    np.testing.assert_array_equal(numba_cpu.maxpool2d_forward(x, kernel, kernel, switches=False)[0], y_ref)
 
 
 @given(case=pool2d_cases, dtype=dtypes, seed=seeds(), kind=st.sampled_from(["normal", "ties"]))

@@ -50,17 +50,33 @@ def test_returns_fresh_copies(patches_test):
 
 
 @pytest.mark.parametrize("name", textures8.CLASSES)
-def test_train_and_test_patches_come_from_disjoint_columns(name):
+def test_train_and_test_patches_come_from_disjoint_cells(name):
     image = module.source(name)
-    train_columns = module.region(image.shape[1], "train")
-    test_columns = module.region(image.shape[1], "test")
-    assert train_columns[1] <= test_columns[0]
+    label = textures8.CLASSES.index(name)
+    train_cells = module.cells(image.shape, "train", [0, 2, label])
+    test_cells = module.cells(image.shape, "test", [0, 2, label])
+    grid = (image.shape[0] // module.CELL) * (image.shape[1] // module.CELL)
+    assert len(train_cells) + len(test_cells) == grid and len(test_cells) == round(grid / 4)
+    assert not {tuple(c) for c in train_cells} & {tuple(c) for c in test_cells}
     rng = np.random.default_rng(0)
-    for columns in (train_columns, test_columns):
-        patches, corners = module.cut_patches(image, 200, columns, rng)
-        assert columns[0] <= corners[:, 1].min() and corners[:, 1].max() + 64 <= columns[1]
-        for patch, (r, c) in zip(patches[:5], corners):
+    covered = {}
+    for split, corners in (("train", train_cells), ("test", test_cells)):
+        patches, at = module.cut_patches(image, 300, corners, rng)
+        cell = at // module.CELL
+        # each patch lies wholly inside one of its split's cells
+        assert np.all((at + 64 - 1) // module.CELL == cell)
+        assert {tuple(c) for c in cell * module.CELL} <= {tuple(c) for c in corners}
+        for patch, (r, c) in zip(patches[:5], at):
             np.testing.assert_array_equal(patch, image[r:r + 64, c:c + 64])
+        covered[split] = np.zeros(image.shape, bool)
+        for r, c in at:
+            covered[split][r:r + 64, c:c + 64] = True
+    assert not np.any(covered["train"] & covered["test"])
+
+
+def test_test_cells_are_scattered_over_the_image():
+    rows, columns = np.stack([module.cells((512, 512), "test", [0, 2, k]) for k in range(8)]).reshape(-1, 2).T
+    assert len(np.unique(rows)) > 3 and len(np.unique(columns)) > 3
 
 
 def test_no_test_patch_equals_a_train_patch(patches_train, patches_test):

@@ -47,6 +47,11 @@ def test_shipped_mnist1d_cnn_reaches_the_papers_cnn_accuracy():
     assert model_card("mnist1d_cnn")["test_accuracy"] >= 0.94
 
 
+def test_shipped_vgg7_reaches_the_issues_aim_and_leaves_errors_to_explain():
+    # Issue 3: "aim for 90-98%, a task with errors left to explain".
+    assert 0.90 <= model_card("vgg7_textures8")["test_accuracy"] < 1.0
+
+
 def test_training_command_is_reproducible_and_writes_weights_and_card(tmp_path, capsys):
     for run in ("a", "b"):
         assert train_main(["mnist1d_cnn", "--epochs", "1", "--seed", "5", "--out", str(tmp_path / run)]) == 0
