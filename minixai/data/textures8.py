@@ -12,11 +12,13 @@ the rest the train patches, each patch lying wholly inside one cell, so no test 
 seen in training. Scattered cells rather than one strip: the right quarter of each image, the
 first design, differed from the rest in local brightness and contrast (retina darker,
 immunohistochemistry and moon lighter), so its test measured a change of region more than the
-textures. Two cues would make the task trivial and are removed: colour (three
-sources are RGB, five grey) and global brightness (the Hubble field is nearly black). Every source
-is turned grey and standardised to a common mean and spread; every patch then gets a random
-dihedral turn, contrast, brightness, a class-independent colour tint and pixel noise. The three
-channels therefore differ only by the tint and the noise, neither of which depends on the class.
+textures.
+
+Two cues would make the task trivial and are removed: colour (three sources are RGB, five
+grey) and global brightness (the Hubble field is nearly black). Every source is turned grey and
+standardised to a common mean and spread; every patch then gets a random dihedral turn,
+contrast, brightness, a class-independent colour tint and pixel noise. The three channels
+therefore differ only by the tint and the noise, neither of which depends on the class.
 
 400 train and 100 test patches per class (3200 / 800). Making the train split (157 MB) takes about
 2 s, the test split under 1 s; the last two made are cached in memory, so repeated calls with
@@ -188,6 +190,8 @@ def _build(split: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     y = np.empty(rows.size, np.int64)
     for label, name in enumerate(CLASSES):
         image = source(name)
+        # The cells are dealt from their own stream, [seed, 2, label], the same for both splits
+        # (streams [seed, 0] and [seed, 1] cut the train and test patches).
         patches, _ = cut_patches(image, n, cells(image.shape, split, [seed, 2, label]), rng)
         x[rows[label]] = augment(patches, rng)
         y[rows[label]] = label
