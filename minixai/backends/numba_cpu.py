@@ -311,9 +311,8 @@ def maxpool2d_forward(x: np.ndarray, kernel: tuple, stride: tuple, switches: boo
     """Same contract as ``reference.maxpool2d_forward`` (first maximum in scan order wins); pools
     of 2 (1-D and 2-D) take the unrolled kernels.
 
-    Without ``switches`` the kernels write them to reused scratch: a fresh int64 array per pass,
-    freed at once, was what made glibc hand memory back and page-fault it in again (218 minor
-    faults per MNIST-1D forward pass, none without it).
+    Without ``switches`` (``Layer.infer``) the kernels write them to reused scratch and only y
+    is returned: no int64 array the size of y is allocated and dropped on every pass.
     """
     x = np.ascontiguousarray(x)
     n, c, h, wd = x.shape
