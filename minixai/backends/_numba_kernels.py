@@ -34,6 +34,12 @@ BLAS stays multi-threaded as NumPy configures it.
 
 Hot loops index arrays directly instead of slicing them: a slice builds a view (and touches
 its reference count) on every pass, which cost more than the arithmetic in these short loops.
+An index that LLVM cannot prove non-negative (``base + j``) is written ``np.uint64(base + j)``:
+numba wraps a negative signed index around (adds the axis length), and that select on every
+element kept LLVM from vectorising the loop. Measured per image of the VGG-7's first block:
+``winograd_output`` 0.26 -> 0.06 ms, ``winograd_input`` 0.27 -> 0.10 ms, and ``col2im`` 2.2 ->
+0.5 ms on the first layer's batch. Kernels that keep scratch across planes (``winograd_*``)
+loop with ``range``, not ``prange``.
 Compiled for the dtypes they meet and cached on disk; with ``NUMBA_DISABLE_JIT=1`` they are
 plain Python.
 """
@@ -125,7 +131,7 @@ def col2im(cols, kh, kw, sh, sw, ph, pw, ho, wo, dx):
                     if 0 <= r < h:
                         col = (n * ho + i) * wo
                         for j in range(valid[q, 0], valid[q, 1]):
-                            dx[n, c, r, j * sw + q - pw] += cols[row, col + j]
+                            dx[n, c, r, np.uint64(j * sw + q - pw)] += cols[row, np.uint64(col + j)]
 
 
 @njit(cache=True, nogil=True, parallel=PARALLEL)
@@ -133,19 +139,22 @@ def winograd_input(x, ph, pw, th, tw, v):
     """v[4a + b, c, t] = (B^T d B)[a, b] for the 4x4 patch d of x[n, c] at (2*ti - ph, 2*tj - pw).
 
     x (N, C, H, W) -> v (16, C, N*TH*TW). Loop nest: (c, n) planes, tile rows ti, then tiles
-    tj. Each plane is first copied into a zero-padded buffer (no bounds checks after that);
-    then, per tile row, t = B^T d for the four rows under it at once, and t B tile by tile,
-    four rows of v at a time.
+    tj. Each plane is first copied into a zero-padded buffer (no bounds checks after that;
+    every plane fills the same interior, so the zero border is written once); then, per tile
+    row, t = B^T d for the four rows under it at once, and t B tile by tile, four rows of v at
+    a time.
     """
     n_img, c_in, h, w = x.shape
     width = 2 * tw + 2
-    for plane in prange(n_img * c_in):
+    xp = np.zeros((2 * th + 2, width), dtype=v.dtype)
+    t = np.empty((4, width), dtype=v.dtype)
+    r0, r1 = max(0, -ph), min(h, 2 * th + 2 - ph)
+    s0, s1 = max(0, -pw), min(w, width - pw)
+    for plane in range(n_img * c_in):
         c, n = plane // n_img, plane % n_img
-        xp = np.zeros((2 * th + 2, width), dtype=v.dtype)
-        for r in range(max(0, -ph), min(h, 2 * th + 2 - ph)):
-            for s in range(max(0, -pw), min(w, width - pw)):
-                xp[r + ph, s + pw] = x[n, c, r, s]
-        t = np.empty((4, width), dtype=v.dtype)
+        for r in range(r0, r1):
+            for s in range(s0, s1):
+                xp[r + ph, np.uint64(s + pw)] = x[n, c, r, np.uint64(s)]
         for ti in range(th):
             r = 2 * ti
             for s in range(width):
@@ -156,11 +165,11 @@ def winograd_input(x, ph, pw, th, tw, v):
             base = (n * th + ti) * tw
             for a in range(4):
                 for tj in range(tw):
-                    s = 2 * tj
-                    v[4 * a, c, base + tj] = t[a, s] - t[a, s + 2]
-                    v[4 * a + 1, c, base + tj] = t[a, s + 1] + t[a, s + 2]
-                    v[4 * a + 2, c, base + tj] = t[a, s + 2] - t[a, s + 1]
-                    v[4 * a + 3, c, base + tj] = t[a, s + 1] - t[a, s + 3]
+                    s, k = 2 * tj, np.uint64(base + tj)
+                    v[4 * a, c, k] = t[a, s] - t[a, s + 2]
+                    v[4 * a + 1, c, k] = t[a, s + 1] + t[a, s + 2]
+                    v[4 * a + 2, c, k] = t[a, s + 2] - t[a, s + 1]
+                    v[4 * a + 3, c, k] = t[a, s + 1] - t[a, s + 3]
 
 
 @njit(cache=True, nogil=True, parallel=PARALLEL)
@@ -173,22 +182,24 @@ def winograd_output(m, bias, th, tw, y):
     the same pattern along each row.
     """
     n_img, o_out, ho, wo = y.shape
-    for plane in prange(n_img * o_out):
+    u = np.empty((2, 4, tw), dtype=y.dtype)
+    for plane in range(n_img * o_out):
         o, n = plane // n_img, plane % n_img
-        u = np.empty((2, 4, tw), dtype=y.dtype)
+        bo = bias[o]
         for ti in range(th):
             base = (n * th + ti) * tw
             for b in range(4):
                 for tj in range(tw):
-                    u[0, b, tj] = m[b, o, base + tj] + m[4 + b, o, base + tj] + m[8 + b, o, base + tj]
-                    u[1, b, tj] = m[4 + b, o, base + tj] - m[8 + b, o, base + tj] - m[12 + b, o, base + tj]
+                    k = np.uint64(base + tj)
+                    u[0, b, tj] = m[b, o, k] + m[4 + b, o, k] + m[8 + b, o, k]
+                    u[1, b, tj] = m[4 + b, o, k] - m[8 + b, o, k] - m[12 + b, o, k]
             for a in range(min(2, ho - 2 * ti)):
                 r = 2 * ti + a
                 for tj in range(wo // 2):
-                    y[n, o, r, 2 * tj] = bias[o] + u[a, 0, tj] + u[a, 1, tj] + u[a, 2, tj]
-                    y[n, o, r, 2 * tj + 1] = bias[o] + u[a, 1, tj] - u[a, 2, tj] - u[a, 3, tj]
+                    y[n, o, r, 2 * tj] = bo + u[a, 0, tj] + u[a, 1, tj] + u[a, 2, tj]
+                    y[n, o, r, 2 * tj + 1] = bo + u[a, 1, tj] - u[a, 2, tj] - u[a, 3, tj]
                 if wo % 2:  # the last block sticks out: keep its left column only
-                    y[n, o, r, wo - 1] = bias[o] + u[a, 0, tw - 1] + u[a, 1, tw - 1] + u[a, 2, tw - 1]
+                    y[n, o, r, wo - 1] = bo + u[a, 0, tw - 1] + u[a, 1, tw - 1] + u[a, 2, tw - 1]
 
 
 @njit(cache=True, nogil=True, parallel=PARALLEL)
@@ -197,21 +208,22 @@ def winograd_grad_output(g, th, tw, m):
 
     g (N, O, HO, WO) -> m (16, O, N*TH*TW): the adjoint of ``winograd_output``. The rows of
     A e are e0, e0 + e1, e0 - e1, -e1 for the block's rows e0, e1; times A^T, each row f
-    becomes (f0, f0 + f1, f0 - f1, -f1). Loop nest: (o, n) planes, tile rows, then tiles,
-    four rows of m at a time.
+    becomes (f0, f0 + f1, f0 - f1, -f1). Loop nest: (o, n) planes, tile rows, then tiles. Each
+    plane is first copied into a buffer of whole blocks, zero where the last blocks stick out
+    (written once: every plane fills the same part).
     """
     n_img, o_out, ho, wo = g.shape
-    for plane in prange(n_img * o_out):
+    gp = np.zeros((2 * th, 2 * tw), dtype=m.dtype)
+    f = np.empty((4, 2, tw), dtype=m.dtype)  # rows of A e, split into left and right columns
+    for plane in range(n_img * o_out):
         o, n = plane // n_img, plane % n_img
-        f = np.empty((4, 2, tw), dtype=m.dtype)  # rows of A e, split into left and right columns
+        for r in range(ho):
+            for s in range(wo):
+                gp[r, s] = g[n, o, r, s]
         for ti in range(th):
             r0, r1 = 2 * ti, 2 * ti + 1
             for tj in range(tw):
-                s = 2 * tj
-                e00 = g[n, o, r0, s]
-                e01 = g[n, o, r0, s + 1] if s + 1 < wo else 0.0
-                e10 = g[n, o, r1, s] if r1 < ho else 0.0
-                e11 = g[n, o, r1, s + 1] if r1 < ho and s + 1 < wo else 0.0
+                e00, e01, e10, e11 = gp[r0, 2 * tj], gp[r0, 2 * tj + 1], gp[r1, 2 * tj], gp[r1, 2 * tj + 1]
                 f[0, 0, tj], f[0, 1, tj] = e00, e01
                 f[1, 0, tj], f[1, 1, tj] = e00 + e10, e01 + e11
                 f[2, 0, tj], f[2, 1, tj] = e00 - e10, e01 - e11
@@ -219,10 +231,11 @@ def winograd_grad_output(g, th, tw, m):
             base = (n * th + ti) * tw
             for a in range(4):
                 for tj in range(tw):
-                    m[4 * a, o, base + tj] = f[a, 0, tj]
-                    m[4 * a + 1, o, base + tj] = f[a, 0, tj] + f[a, 1, tj]
-                    m[4 * a + 2, o, base + tj] = f[a, 0, tj] - f[a, 1, tj]
-                    m[4 * a + 3, o, base + tj] = -f[a, 1, tj]
+                    k = np.uint64(base + tj)
+                    m[4 * a, o, k] = f[a, 0, tj]
+                    m[4 * a + 1, o, k] = f[a, 0, tj] + f[a, 1, tj]
+                    m[4 * a + 2, o, k] = f[a, 0, tj] - f[a, 1, tj]
+                    m[4 * a + 3, o, k] = -f[a, 1, tj]
 
 
 @njit(cache=True, nogil=True, parallel=PARALLEL)
