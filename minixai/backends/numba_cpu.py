@@ -49,8 +49,9 @@ NAME = "numba"
 MALLOC_TUNED = keep_freed_memory()  # see ``_malloc``: no page faults for each pass's fresh arrays
 
 WINOGRAD_MIN_CHANNELS = 16
-# Measured on the VGG-7: 1 to 2 MB of scratch per chunk ran fastest single-threaded (it stays in
-# a core's 2 MB L2); 8 MB was 10% slower and the whole batch at once 50% slower.
+# Measured on the VGG-7: 1 to 2 MB of scratch per chunk ran fastest single-threaded (1 and 2 MB
+# came out even; a core has 1 MB of L2 and shares 32 MB of L3); 8 MB was 10% slower and the
+# whole batch at once 50% slower.
 CHUNK_BYTES = 2 << 20
 
 # Winograd F(2x2, 3x3) weight transform U = G w G^T (see ``_numba_kernels``).
